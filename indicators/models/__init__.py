@@ -1,0 +1,25 @@
+"""Indicators and what they are measured against (DESIGN §3): disaggregation as data,
+indicators that declare how they add up, the crosswalk between versions, baselines, targets
+with their revisions, progress reports and their values."""
+
+from .framework import (
+    DisaggregationCategory,
+    DisaggregationDimension,
+    Indicator,
+    IndicatorSupersession,
+)
+from .reports import IndicatorValue, ProgressReport, ValueComponent
+from .targets import Baseline, Target, TargetRevision
+
+__all__ = [
+    "Baseline",
+    "DisaggregationCategory",
+    "DisaggregationDimension",
+    "Indicator",
+    "IndicatorSupersession",
+    "IndicatorValue",
+    "ProgressReport",
+    "Target",
+    "TargetRevision",
+    "ValueComponent",
+]

@@ -1,0 +1,35 @@
+"""The programme core (DESIGN §3): programmes, agencies, countries and cities, outcomes,
+outputs, activities, reporting periods, memberships and the audit trail.
+
+Invariants are database constraints (each with a message that names the rule) and, where a
+rule spans tables, ``clean()``. Writes go through services; models hold no side effects."""
+
+from .access import AuditEvent, Membership
+from .geography import Agency, City, Country
+from .programme import (
+    Activity,
+    Outcome,
+    Output,
+    Programme,
+    ProgrammeAgency,
+    ProgrammeCity,
+    ReportingPeriod,
+)
+from .validators import code_validator, programme_code_validator
+
+__all__ = [
+    "Activity",
+    "Agency",
+    "AuditEvent",
+    "City",
+    "Country",
+    "Membership",
+    "Outcome",
+    "Output",
+    "Programme",
+    "ProgrammeAgency",
+    "ProgrammeCity",
+    "ReportingPeriod",
+    "code_validator",
+    "programme_code_validator",
+]
