@@ -1,0 +1,64 @@
+"""Checks on the document as a whole, before anything is written: each section is a list of
+records, and no two records of a section share a key (a duplicated code would otherwise
+silently overwrite the first record)."""
+
+from collections.abc import Callable
+from typing import Any
+
+from .upsert import LoadError
+
+Key = Callable[[dict[str, Any]], Any]
+
+SECTION_KEYS: dict[str, tuple[str, Key]] = {
+    "outcomes": ("code", lambda r: r.get("code")),
+    "outputs": ("code", lambda r: r.get("code")),
+    "activities": ("code", lambda r: (r.get("country"), r.get("code"))),
+    "indicators": ("code", lambda r: r.get("code")),
+    "crosswalk": ("successor", lambda r: (r.get("predecessor"), r.get("successor"))),
+    "reports": ("period", lambda r: (r.get("period"), r.get("agency"), r.get("city"))),
+    "budget_lines": (
+        "category",
+        lambda r: (r.get("agency"), r.get("country"), r.get("output"), r.get("category")),
+    ),
+}
+REFERENCE_KEYS = ("countries", "cities", "agencies", "dimensions", "budget_categories")
+
+
+def _check(section: str, records: Any, field: str, key: Key) -> None:
+    if not isinstance(records, list):
+        raise LoadError(section, None, "expected a list of records.")
+    seen: dict[Any, int] = {}
+    for n, record in enumerate(records):
+        if not isinstance(record, dict):
+            raise LoadError(f"{section}[{n}]", None, "expected an object.")
+        k = key(record)
+        if k in seen:
+            raise LoadError(
+                f"{section}[{n}] ({record.get('code', k)})",
+                field,
+                f"duplicate: the same key as {section}[{seen[k]}].",
+            )
+        seen[k] = n
+
+
+def check_unique_keys(doc: dict[str, Any]) -> None:
+    for section in REFERENCE_KEYS:
+        _check(section, doc.get("reference", {}).get(section, []), "code", lambda r: r.get("code"))
+    for section, (field, key) in SECTION_KEYS.items():
+        _check(section, doc.get(section, []), field, key)
+    for n, indicator in enumerate(doc.get("indicators", [])):
+        for sub, key in (
+            (
+                "targets",
+                lambda t: (t.get("city"), t.get("agency"), t.get("period"), t.get("category")),
+            ),
+            ("baselines", lambda b: b.get("city")),
+        ):
+            _check(
+                f"indicators[{n}] ({indicator.get('code')}) › {sub}",
+                indicator.get(sub, []),
+                "city",
+                key,
+            )
+    spans = doc.get("periods", {}).get("spans", [])
+    _check("periods › spans", spans, "code", lambda r: r.get("code"))

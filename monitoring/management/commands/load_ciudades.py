@@ -1,0 +1,42 @@
+import json
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from monitoring.demo import DEMO_PASSWORD, ensure_demo_accounts
+from monitoring.loading import LoadError, ProgrammeLoader
+
+DOCUMENT = Path(__file__).resolve().parents[2] / "programme_data" / "ciudades.json"
+
+
+class Command(BaseCommand):
+    help = (
+        "Load the ILO/IOM/UNHCR Joint Programme 'Ciudades' (code CIUDADES) and its demo "
+        "accounts. Idempotent: running it again changes nothing."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--no-demo-accounts", action="store_true", help="Load the programme only."
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        document = json.loads(DOCUMENT.read_text(encoding="utf-8"))
+        try:
+            loader = ProgrammeLoader(document)
+            stats = loader.load()
+        except LoadError as error:
+            raise CommandError(f"Nothing was loaded. {error}") from error
+        self.stdout.write(f"Programme {loader.programme.code}: {loader.programme.short_name_en}")
+        self.stdout.write(stats.summary())
+        if options["no_demo_accounts"]:
+            return
+        accounts, created = ensure_demo_accounts(loader.programme)
+        self.stdout.write(f"Demo accounts ({created} records created), password {DEMO_PASSWORD!r}:")
+        for a in accounts:
+            scope = " · ".join(x for x in (a.agency, a.city) if x)
+            self.stdout.write(
+                f"  {a.username:<18} {a.first_name} {a.last_name:<12} {a.role}"
+                + (f" ({scope})" if scope else "")
+            )
