@@ -107,5 +107,6 @@ class BudgetLine(models.Model):
             and not self.programme.cities.filter(country_id=self.country_id).exists()
         ):
             raise ValidationError({"country": _("The programme has no city in this country.")})
-        if self.output_id and self.output.programme_id != self.programme_id:
+        output = self.output if self.output_id else None
+        if output is not None and output.programme_id != self.programme_id:
             raise ValidationError({"output": _("It belongs to another programme.")})

@@ -2,7 +2,7 @@
 
 from decimal import Decimal
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -23,7 +23,7 @@ def target_create(
     period: ReportingPeriod | None = None,
     category: DisaggregationCategory | None = None,
     source: str = "",
-    actor: AbstractBaseUser | None = None,
+    actor: User | None = None,
 ) -> Target:
     target = Target(
         indicator=indicator,
@@ -48,9 +48,7 @@ def target_create(
 
 
 @transaction.atomic
-def target_revise(
-    *, target: Target, new_value: Decimal, reason: str, actor: AbstractBaseUser | None
-) -> Target:
+def target_revise(*, target: Target, new_value: Decimal, reason: str, actor: User | None) -> Target:
     """Move a target to ``new_value``; the original value stays and the revision is kept with
     its reason. The target row is locked so two revisions cannot interleave."""
     reason = (reason or "").strip()

@@ -3,7 +3,7 @@ the object it wrote."""
 
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import models
 
 from .models import AuditEvent, Programme
@@ -11,7 +11,7 @@ from .models import AuditEvent, Programme
 
 def audit_record(
     *,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     programme: Programme | None,
     action: str,
     obj: models.Model,

@@ -9,6 +9,7 @@ import io
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
+from django.test import Client
 from django.utils import translation
 
 from monitoring.models import Programme
@@ -66,3 +67,9 @@ def _english_messages():
     """Messages are asserted in English unless a test switches language itself."""
     with translation.override("en"):
         yield
+
+
+@pytest.fixture
+def client():
+    """A browser that asks for English; tests of the Spanish default build their own."""
+    return Client(HTTP_ACCEPT_LANGUAGE="en")

@@ -41,7 +41,9 @@ def test_the_results_chain_has_the_sources_shape(ciudades):
 
 def test_outputs_are_delivered_in_their_cities(ciudades):
     def cities(code):
-        return sorted(Output.objects.get(programme=ciudades, code=code).cities.values_list("code", flat=True))
+        return sorted(
+            Output.objects.get(programme=ciudades, code=code).cities.values_list("code", flat=True)
+        )
 
     assert cities("1.3") == ["CDMX"]  # Mexico City only
     assert cities("2.1") == ["CDMX"]
@@ -98,8 +100,11 @@ def test_yes_no_indicators_hold_one_for_yes(ciudades):
 
 def test_2022_annual_report_values_are_approved_history(ciudades):
     y2 = IndicatorValue.objects.get(
-        report__programme=ciudades, report__period__code="Y2", report__city=None,
-        indicator__code="1.2.a", category=None,
+        report__programme=ciudades,
+        report__period__code="Y2",
+        report__city=None,
+        indicator__code="1.2.a",
+        category=None,
     )
     assert y2.value == 3131
     assert y2.report.status == ProgressReport.Status.APPROVED
@@ -120,8 +125,9 @@ def test_2022_annual_report_values_are_approved_history(ciudades):
 def test_the_crosswalk_links_design_to_final_indicators(ciudades):
     def successors(code):
         return sorted(
-            IndicatorSupersession.objects.filter(predecessor__code=code, predecessor__programme=ciudades)
-            .values_list("successor__code", flat=True)
+            IndicatorSupersession.objects.filter(
+                predecessor__code=code, predecessor__programme=ciudades
+            ).values_list("successor__code", flat=True)
         )
 
     assert successors("1.2.a") == ["1.2.A"]
@@ -132,7 +138,11 @@ def test_the_crosswalk_links_design_to_final_indicators(ciudades):
     assert link.change == "same"
     # Indicators added in the final framework have no predecessor.
     assert not Indicator.objects.get(programme=ciudades, code="1.4.B").supersedes.exists()
-    assert list(Indicator.objects.get(programme=ciudades, code="2A").supersedes.values_list("code", flat=True)) == ["2"]
+    assert list(
+        Indicator.objects.get(programme=ciudades, code="2A").supersedes.values_list(
+            "code", flat=True
+        )
+    ) == ["2"]
     assert IndicatorSupersession.objects.filter(successor__programme=ciudades).count() == 22
 
 
@@ -143,7 +153,9 @@ def test_budget_ilo_700850_is_325452_mexico_plus_375398_chile(ciudades):
     assert sum(ilo.values()) == Decimal("700850.00")
     assert lines.aggregate(total=Sum("amount"))["total"] == Decimal("1702370.00")
     assert ciudades.budget_total == Decimal("1702370.00")
-    by_agency = dict(lines.values_list("agency__code").annotate(t=Sum("amount")).values_list("agency__code", "t"))
+    by_agency = dict(
+        lines.values_list("agency__code").annotate(t=Sum("amount")).values_list("agency__code", "t")
+    )
     assert by_agency == {"ILO": 700850, "IOM": 500760, "UNHCR": 500760}
 
 
@@ -165,7 +177,7 @@ def test_content_is_bilingual(ciudades):
         for obj in model.objects.filter(programme=ciudades):
             for field in fields:
                 assert getattr(obj, field).strip(), f"{obj} has no {field}"
-            es, en = fields[0], fields[1]
+            _es, en = fields[0], fields[1]
             if "..." in getattr(obj, en):
                 pytest.fail(f"{obj} {en} is abbreviated")
 

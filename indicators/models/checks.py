@@ -1,15 +1,20 @@
 """Rules that span tables, shared by ``clean()`` of baselines, targets and values."""
 
 from decimal import Decimal
+from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from monitoring.models import City
 
 from .framework import Indicator
 
-AMOUNT = {"max_digits": 18, "decimal_places": 4}
+
+def AmountField(verbose_name: Any, **kwargs: Any) -> models.DecimalField:
+    """A figure: 14 digits before the point, 4 after (enough for counts, money, ratios)."""
+    return models.DecimalField(verbose_name, max_digits=18, decimal_places=4, **kwargs)
 
 
 def check_city_in_scope(indicator: Indicator, city: City | None, field: str = "city") -> None:

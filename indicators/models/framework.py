@@ -247,7 +247,8 @@ class Indicator(models.Model):
         return self.code
 
     def clean(self) -> None:
-        if self.output_id and self.outcome_id and self.output.outcome_id != self.outcome_id:
+        output = self.output if self.output_id else None
+        if output is not None and self.outcome_id and output.outcome_id != self.outcome_id:
             raise ValidationError({"output": _("The output belongs to another outcome.")})
         if self.outcome_id and self.programme_id and self.outcome.programme_id != self.programme_id:
             raise ValidationError({"outcome": _("It belongs to another programme.")})

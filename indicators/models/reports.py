@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from monitoring.bilingual import Bilingual
 from monitoring.models import Agency, City, Programme, ReportingPeriod
 
-from .checks import AMOUNT, check_city_in_scope, check_value_fits_measure
+from .checks import AmountField, check_city_in_scope, check_value_fits_measure
 from .framework import DisaggregationCategory, Indicator
 
 
@@ -161,9 +161,9 @@ class IndicatorValue(models.Model):
         verbose_name=_("disaggregation cell"),
         help_text=_("Empty for the total."),
     )
-    value = models.DecimalField(_("value"), null=True, blank=True, **AMOUNT)
-    numerator = models.DecimalField(_("numerator"), null=True, blank=True, **AMOUNT)
-    denominator = models.DecimalField(_("denominator"), null=True, blank=True, **AMOUNT)
+    value = AmountField(_("value"), null=True, blank=True)
+    numerator = AmountField(_("numerator"), null=True, blank=True)
+    denominator = AmountField(_("denominator"), null=True, blank=True)
     text_value = models.TextField(_("text"), blank=True)
     comment = models.TextField(_("comment"), blank=True)
     provenance = models.CharField(
@@ -265,14 +265,15 @@ class IndicatorValue(models.Model):
                         }
                     }
                 )
+        category = self.category if self.category_id else None
         if (
-            self.category_id
-            and not indicator.dimensions.filter(pk=self.category.dimension_id).exists()
+            category is not None
+            and not indicator.dimensions.filter(pk=category.dimension_id).exists()
         ):
             raise ValidationError(
                 {
                     "category": _("Indicator %(code)s is not disaggregated by %(dimension)s.")
-                    % {"code": indicator.code, "dimension": self.category.dimension.code}
+                    % {"code": indicator.code, "dimension": category.dimension.code}
                 }
             )
 
@@ -290,12 +291,11 @@ class ValueComponent(models.Model):
     order = models.PositiveSmallIntegerField(_("order"), default=0)
     label_es = models.TextField(_("description (Spanish)"))
     label_en = models.TextField(_("description (English)"))
-    amount = models.DecimalField(
+    amount = AmountField(
         _("amount"),
         null=True,
         blank=True,
         help_text=_("Empty when the source gives none."),
-        **AMOUNT,
     )
     unit_es = models.CharField(_("unit (Spanish)"), max_length=60, blank=True)
     unit_en = models.CharField(_("unit (English)"), max_length=60, blank=True)

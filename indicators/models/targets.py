@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from monitoring.models import Agency, City, ReportingPeriod
 
-from .checks import AMOUNT, check_city_in_scope, check_value_fits_measure
+from .checks import AmountField, check_city_in_scope, check_value_fits_measure
 from .framework import DisaggregationCategory, Indicator
 
 
@@ -27,7 +27,7 @@ class Baseline(models.Model):
         verbose_name=_("city"),
         help_text=_("Empty for the whole programme."),
     )
-    value = models.DecimalField(_("value"), **AMOUNT)
+    value = AmountField(_("value"))
     date = models.DateField(_("date"))
     source = models.TextField(_("source"), blank=True)
 
@@ -93,8 +93,8 @@ class Target(models.Model):
         verbose_name=_("disaggregation cell"),
         help_text=_("Empty for the total."),
     )
-    original_value = models.DecimalField(_("original value"), **AMOUNT)
-    value = models.DecimalField(_("current value"), **AMOUNT)
+    original_value = AmountField(_("original value"))
+    value = AmountField(_("current value"))
     source = models.TextField(_("source"), blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -157,16 +157,18 @@ class Target(models.Model):
         check_city_in_scope(indicator, self.city if self.city_id else None)
         check_value_fits_measure(indicator, self.value, "value")
         check_value_fits_measure(indicator, self.original_value, "original_value")
-        if self.period_id and self.period.programme_id != indicator.programme_id:
+        period = self.period if self.period_id else None
+        if period is not None and period.programme_id != indicator.programme_id:
             raise ValidationError({"period": _("It belongs to another programme.")})
+        category = self.category if self.category_id else None
         if (
-            self.category_id
-            and not indicator.dimensions.filter(pk=self.category.dimension_id).exists()
+            category is not None
+            and not indicator.dimensions.filter(pk=category.dimension_id).exists()
         ):
             raise ValidationError(
                 {
                     "category": _("Indicator %(code)s is not disaggregated by %(dimension)s.")
-                    % {"code": indicator.code, "dimension": self.category.dimension.code}
+                    % {"code": indicator.code, "dimension": category.dimension.code}
                 }
             )
         if self.agency_id and not indicator.programme.agencies.filter(pk=self.agency_id).exists():
@@ -179,8 +181,8 @@ class TargetRevision(models.Model):
     target = models.ForeignKey(
         Target, on_delete=models.CASCADE, related_name="revisions", verbose_name=_("target")
     )
-    old_value = models.DecimalField(_("old value"), **AMOUNT)
-    new_value = models.DecimalField(_("new value"), **AMOUNT)
+    old_value = AmountField(_("old value"))
+    new_value = AmountField(_("new value"))
     reason = models.TextField(_("reason"))
     revised_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

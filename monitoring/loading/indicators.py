@@ -14,7 +14,7 @@ from indicators.models import (
 from indicators.services import target_revise
 
 from .dates import approved_at, parse_date
-from .upsert import LoadError, to_decimal
+from .upsert import LoadError, to_decimal, to_optional_decimal
 
 if TYPE_CHECKING:
     from .programme import ProgrammeLoader
@@ -122,7 +122,7 @@ def _load_target(loader: "ProgrammeLoader", indicator: Indicator, record: str, t
         )
         loader.up.updated[str(Target._meta.verbose_name_plural)] += 1
         return
-    values = {"source": _text(t, "source")}
+    values: dict[str, Any] = {"source": _text(t, "source")}
     if existing is None:
         values.update(original_value=value, value=value)
     loader.up.save(Target, record, lookup, values)
@@ -174,9 +174,9 @@ def _load_value(loader: "ProgrammeLoader", report: ProgressReport, record: str, 
         vrecord,
         {"report_id": report.pk, "indicator_id": indicator.pk, "category_id": None},
         {
-            "value": to_decimal(vrecord, "value", v.get("value"), required=False),
-            "numerator": to_decimal(vrecord, "numerator", v.get("numerator"), required=False),
-            "denominator": to_decimal(vrecord, "denominator", v.get("denominator"), required=False),
+            "value": to_optional_decimal(vrecord, "value", v.get("value")),
+            "numerator": to_optional_decimal(vrecord, "numerator", v.get("numerator")),
+            "denominator": to_optional_decimal(vrecord, "denominator", v.get("denominator")),
             "text_value": _text(v, "text"),
             "quality_note_es": _text(v, "quality_note_es"),
             "quality_note_en": _text(v, "quality_note_en"),
@@ -201,7 +201,7 @@ def _load_value(loader: "ProgrammeLoader", report: ProgressReport, record: str, 
             crecord,
             {"value_id": total.pk, "order": n},
             {
-                "amount": to_decimal(crecord, "amount", c.get("amount"), required=False),
+                "amount": to_optional_decimal(crecord, "amount", c.get("amount")),
                 "city_id": city.pk if city else None,
                 **{
                     k: _text(c, k) for k in ("label_es", "label_en", "unit_es", "unit_en", "source")

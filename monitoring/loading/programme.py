@@ -156,7 +156,7 @@ class ProgrammeLoader:
 
     def _load_programme(self, p: dict) -> Programme:
         record = f"programme {p.get('code')}"
-        values = {
+        values: dict[str, Any] = {
             k: _text(p, k)
             for k in (
                 "name_es",

@@ -28,11 +28,16 @@ def validation_to_load_error(record: str, error: ValidationError) -> LoadError:
     return LoadError(record, None, " ".join(error.messages))
 
 
-def to_decimal(record: str, field: str, raw: Any, *, required: bool = True) -> Decimal | None:
+def to_optional_decimal(record: str, field: str, raw: Any) -> Decimal | None:
+    """A number, or None when the document leaves it empty."""
     if raw is None or raw == "":
-        if required:
-            raise LoadError(record, field, "a number is required.")
         return None
+    return to_decimal(record, field, raw)
+
+
+def to_decimal(record: str, field: str, raw: Any) -> Decimal:
+    if raw is None or raw == "":
+        raise LoadError(record, field, "a number is required.")
     if isinstance(raw, bool):
         raise LoadError(record, field, f"expected a number, got {raw!r}.")
     try:

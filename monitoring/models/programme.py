@@ -303,7 +303,8 @@ class Activity(models.Model):
 
     def clean(self) -> None:
         _check_same_programme(self, "output", self.output if self.output_id else None)
-        if self.city_id and self.country_id and self.city.country_id != self.country_id:
+        city = self.city if self.city_id else None
+        if city is not None and self.country_id and city.country_id != self.country_id:
             raise ValidationError({"city": _("The city is not in the activity's country.")})
 
 

@@ -27,8 +27,11 @@ def test_one_line_per_agency_country_output_and_category(ciudades):
 
 
 def test_a_budget_amount_cannot_be_negative(ciudades):
-    bad = _line(ciudades, country=Country.objects.create(code="PE", name_es="Perú", name_en="Peru"),
-                amount=Decimal("-5"))
+    bad = _line(
+        ciudades,
+        country=Country.objects.create(code="PE", name_es="Perú", name_en="Peru"),
+        amount=Decimal("-5"),
+    )
     assert_refused(bad, field=None, message="cannot be negative")
     assert_db_refuses(bad)
 
@@ -49,4 +52,6 @@ def test_the_agency_must_take_part_in_the_programme(ciudades):
 
 def test_the_country_must_have_a_programme_city(ciudades):
     peru = Country.objects.create(code="PE", name_es="Perú", name_en="Peru")
-    assert_refused(_line(ciudades, country=peru), field="country", message="no city in this country")
+    assert_refused(
+        _line(ciudades, country=peru), field="country", message="no city in this country"
+    )

@@ -72,10 +72,19 @@ class TestIndicators:
         [
             ({"measure": "count", "place_rule": "weighted"}, "'weighted' applies to percentages"),
             ({"measure": "count", "place_rule": "all"}, "'all' and 'any' apply to yes/no"),
-            ({"measure": "yes_no", "time_rule": "latest", "place_rule": "sum"}, "combines cities by 'all', 'any' or 'none'"),
-            ({"measure": "yes_no", "time_rule": "sum", "place_rule": "all"}, "take the latest value over time"),
+            (
+                {"measure": "yes_no", "time_rule": "latest", "place_rule": "sum"},
+                "combines cities by 'all', 'any' or 'none'",
+            ),
+            (
+                {"measure": "yes_no", "time_rule": "sum", "place_rule": "all"},
+                "take the latest value over time",
+            ),
             ({"measure": "text", "time_rule": "latest", "place_rule": "sum"}, "no programme total"),
-            ({"measure": "percent", "time_rule": "sum", "place_rule": "weighted"}, "cannot be summed over time"),
+            (
+                {"measure": "percent", "time_rule": "sum", "place_rule": "weighted"},
+                "cannot be summed over time",
+            ),
         ],
     )
     def test_rules_must_fit_the_measure(self, ciudades, overrides, message):
@@ -128,30 +137,40 @@ class TestBaselinesAndTargets:
     def test_one_target_per_scope_period_and_cell(self, ciudades):
         ind = _ind(ciudades, "1.4.A")  # target 400 for the programme, life of programme
         bad = Target(indicator=ind, original_value=Decimal(10), value=Decimal(10))
-        assert_refused(bad, field=None, message="already has a target for this scope, period and cell")
+        assert_refused(
+            bad, field=None, message="already has a target for this scope, period and cell"
+        )
         assert_db_refuses(bad)
 
     def test_a_target_for_another_period_or_cell_is_fine(self, ciudades):
         ind = _ind(ciudades, "1.4.A")
         y2 = ReportingPeriod.objects.get(programme=ciudades, code="Y2")
-        Target(indicator=ind, period=y2, original_value=Decimal(100), value=Decimal(100)).full_clean()
         Target(
-            indicator=ind, category=_cell("sex", "female"), original_value=Decimal(200),
+            indicator=ind, period=y2, original_value=Decimal(100), value=Decimal(100)
+        ).full_clean()
+        Target(
+            indicator=ind,
+            category=_cell("sex", "female"),
+            original_value=Decimal(200),
             value=Decimal(200),
         ).full_clean()
 
     def test_a_target_cannot_be_negative(self, ciudades):
         bad = Target(
-            indicator=_ind(ciudades, "1.2.A"), city=City.objects.get(code="SCL"),
-            original_value=Decimal(-1), value=Decimal(-1),
+            indicator=_ind(ciudades, "1.2.A"),
+            city=City.objects.get(code="SCL"),
+            original_value=Decimal(-1),
+            value=Decimal(-1),
         )
         assert_refused(bad, field="value", message="cannot be negative")
         assert_db_refuses(bad)
 
     def test_an_agency_target_needs_a_city(self, ciudades):
         bad = Target(
-            indicator=_ind(ciudades, "1.2.A"), agency=Agency.objects.get(code="ILO"),
-            original_value=Decimal(5), value=Decimal(5),
+            indicator=_ind(ciudades, "1.2.A"),
+            agency=Agency.objects.get(code="ILO"),
+            original_value=Decimal(5),
+            value=Decimal(5),
         )
         assert_refused(bad, field=None, message="choose the city")
         assert_db_refuses(bad)
@@ -159,22 +178,32 @@ class TestBaselinesAndTargets:
     def test_a_target_for_a_city_outside_the_indicators_scope_is_refused(self, ciudades):
         # 2.2.E is a Santiago indicator: a Mexico City target makes no sense.
         bad = Target(
-            indicator=_ind(ciudades, "2.2.E"), city=City.objects.get(code="CDMX"),
-            original_value=Decimal(5), value=Decimal(5),
+            indicator=_ind(ciudades, "2.2.E"),
+            city=City.objects.get(code="CDMX"),
+            original_value=Decimal(5),
+            value=Decimal(5),
         )
-        assert_refused(bad, field="city", message="CDMX is outside the cities in scope of indicator 2.2.E (SCL)")
+        assert_refused(
+            bad,
+            field="city",
+            message="CDMX is outside the cities in scope of indicator 2.2.E (SCL)",
+        )
 
     def test_a_target_cell_must_be_of_a_dimension_the_indicator_asks(self, ciudades):
         bad = Target(
-            indicator=_ind(ciudades, "1.2.A"), category=_cell("sex", "female"),
-            original_value=Decimal(5), value=Decimal(5),
+            indicator=_ind(ciudades, "1.2.A"),
+            category=_cell("sex", "female"),
+            original_value=Decimal(5),
+            value=Decimal(5),
         )
         assert_refused(bad, field="category", message="not disaggregated by sex")
 
     def test_a_percentage_target_stays_within_0_and_100(self, ciudades):
         bad = Target(
-            indicator=_ind(ciudades, "1.2.D"), city=City.objects.get(code="SCL"),
-            original_value=Decimal(120), value=Decimal(120),
+            indicator=_ind(ciudades, "1.2.D"),
+            city=City.objects.get(code="SCL"),
+            original_value=Decimal(120),
+            value=Decimal(120),
         )
         assert_refused(bad, field="value", message="between 0 and 100")
 
@@ -185,7 +214,9 @@ class TestBaselinesAndTargets:
 
     def test_a_target_revision_needs_a_reason(self, ciudades):
         target = Target.objects.get(indicator=_ind(ciudades, "1.4.A"))
-        bad = TargetRevision(target=target, old_value=Decimal(400), new_value=Decimal(350), reason="")
+        bad = TargetRevision(
+            target=target, old_value=Decimal(400), new_value=Decimal(350), reason=""
+        )
         assert_refused(bad, field="reason", message="cannot be blank")
         assert_db_refuses(bad)
 
@@ -211,8 +242,14 @@ class TestReportsAndValues:
     def test_one_joint_programme_wide_report_per_period(self, ciudades):
         # The Y2 joint report with no city exists: NULLs do not open a loophole.
         y2 = ReportingPeriod.objects.get(programme=ciudades, code="Y2")
-        bad = _report(ciudades, agency=None, city=None, period=y2, status="approved",
-                      approved_at=dt.datetime(2022, 3, 1, tzinfo=dt.UTC))
+        bad = _report(
+            ciudades,
+            agency=None,
+            city=None,
+            period=y2,
+            status="approved",
+            approved_at=dt.datetime(2022, 3, 1, tzinfo=dt.UTC),
+        )
         assert_refused(bad, field=None, message="already exists")
         assert_db_refuses(bad)
 
@@ -244,20 +281,28 @@ class TestReportsAndValues:
         assert_db_refuses(bad)
 
     def test_a_count_is_whole(self, ciudades):
-        assert_refused(self._value(ciudades, value=Decimal("2.5")), field="value", message="whole number")
+        assert_refused(
+            self._value(ciudades, value=Decimal("2.5")), field="value", message="whole number"
+        )
 
     def test_a_percentage_needs_numerator_within_denominator(self, ciudades):
-        bad = self._value(ciudades, "1.2.D", value=Decimal(100), numerator=Decimal(12), denominator=Decimal(10))
+        bad = self._value(
+            ciudades, "1.2.D", value=Decimal(100), numerator=Decimal(12), denominator=Decimal(10)
+        )
         assert_refused(bad, field=None, message="numerator cannot exceed the denominator")
         assert_db_refuses(bad)
 
     def test_a_denominator_of_zero_is_refused(self, ciudades):
-        bad = self._value(ciudades, "1.2.D", value=Decimal(0), numerator=Decimal(0), denominator=Decimal(0))
+        bad = self._value(
+            ciudades, "1.2.D", value=Decimal(0), numerator=Decimal(0), denominator=Decimal(0)
+        )
         assert_refused(bad, field=None, message="denominator must be greater than zero")
         assert_db_refuses(bad)
 
     def test_a_percentage_must_match_its_parts(self, ciudades):
-        bad = self._value(ciudades, "1.2.D", value=Decimal(90), numerator=Decimal(12), denominator=Decimal(20))
+        bad = self._value(
+            ciudades, "1.2.D", value=Decimal(90), numerator=Decimal(12), denominator=Decimal(20)
+        )
         assert_refused(bad, field="value", message="does not match 12 / 20 = 60.0 %")
 
     def test_numerator_and_denominator_are_for_percentages_only(self, ciudades):
@@ -267,7 +312,9 @@ class TestReportsAndValues:
     def test_a_value_for_a_city_outside_the_scope_is_refused(self, ciudades):
         # The report is for Santiago; 1.3.B is a Mexico City indicator.
         bad = self._value(ciudades, "1.3.B")
-        assert_refused(bad, field="indicator", message="SCL is outside the cities in scope of indicator 1.3.B")
+        assert_refused(
+            bad, field="indicator", message="SCL is outside the cities in scope of indicator 1.3.B"
+        )
 
     def test_a_value_needs_a_number(self, ciudades):
         assert_refused(self._value(ciudades, value=None), field="value", message="Enter a value")

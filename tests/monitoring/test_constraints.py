@@ -143,8 +143,12 @@ def test_activity_codes_restart_per_country_but_not_within_one(ciudades):
     mexico = Country.objects.get(code="MX")
     assert Activity.objects.filter(programme=ciudades, code="1.1.1").count() == 2
     dup = Activity(
-        programme=ciudades, output=output, country=chile, code="1.1.1",
-        description_es="x", description_en="x",
+        programme=ciudades,
+        output=output,
+        country=chile,
+        code="1.1.1",
+        description_es="x",
+        description_en="x",
     )
     assert_refused(dup, field=None, message="already exists for this country")
     assert_db_refuses(dup)
@@ -152,13 +156,21 @@ def test_activity_codes_restart_per_country_but_not_within_one(ciudades):
     binational = Activity.objects.get(programme=ciudades, code="3.1.1")
     assert binational.country is None
     dup_binational = Activity(
-        programme=ciudades, output=binational.output, country=None, code="3.1.1",
-        description_es="x", description_en="x",
+        programme=ciudades,
+        output=binational.output,
+        country=None,
+        code="3.1.1",
+        description_es="x",
+        description_en="x",
     )
     assert_db_refuses(dup_binational)
     Activity(
-        programme=ciudades, output=output, country=mexico, code="1.1.99",
-        description_es="x", description_en="x",
+        programme=ciudades,
+        output=output,
+        country=mexico,
+        code="1.1.99",
+        description_es="x",
+        description_en="x",
     ).full_clean()
 
 
@@ -170,8 +182,12 @@ def test_it_refuses_an_activity_city_outside_its_country(ciudades):
 
 def _period(programme, **overrides) -> ReportingPeriod:
     values = dict(
-        programme=programme, code="2030-Q1", name_es="T1 2030", name_en="Q1 2030",
-        start_date=dt.date(2030, 1, 1), end_date=dt.date(2030, 3, 31),
+        programme=programme,
+        code="2030-Q1",
+        name_es="T1 2030",
+        name_en="Q1 2030",
+        start_date=dt.date(2030, 1, 1),
+        end_date=dt.date(2030, 3, 31),
         due_date=dt.date(2030, 4, 15),
     )
     values.update(overrides)
@@ -195,8 +211,11 @@ def test_it_refuses_duplicate_period_codes_and_spans(ciudades):
     assert_refused(bad, field=None, message="period with this code already exists")
     assert_db_refuses(bad)
     same_span = _period(
-        ciudades, code="Q1-2021-bis", start_date=dt.date(2021, 1, 1),
-        end_date=dt.date(2021, 3, 31), due_date=dt.date(2021, 4, 15),
+        ciudades,
+        code="Q1-2021-bis",
+        start_date=dt.date(2021, 1, 1),
+        end_date=dt.date(2021, 3, 31),
+        due_date=dt.date(2021, 4, 15),
     )
     assert_refused(same_span, field=None, message="already covers these dates")
     assert_db_refuses(same_span)
@@ -204,8 +223,12 @@ def test_it_refuses_duplicate_period_codes_and_spans(ciudades):
 
 class TestMemberships:
     def test_a_coordinator_needs_an_agency_and_a_city(self, ciudades, outsider):
-        bad = Membership(user=outsider, programme=ciudades, role="coordinator",
-                         agency=Agency.objects.get(code="ILO"))
+        bad = Membership(
+            user=outsider,
+            programme=ciudades,
+            role="coordinator",
+            agency=Agency.objects.get(code="ILO"),
+        )
         assert_refused(bad, field=None, message="needs an agency and a city")
         assert_db_refuses(bad)
 
@@ -215,8 +238,9 @@ class TestMemberships:
         assert_db_refuses(bad)
 
     def test_programme_wide_roles_take_no_agency_or_city(self, ciudades, outsider):
-        bad = Membership(user=outsider, programme=ciudades, role="donor",
-                         city=City.objects.get(code="SCL"))
+        bad = Membership(
+            user=outsider, programme=ciudades, role="donor", city=City.objects.get(code="SCL")
+        )
         assert_refused(bad, field=None, message="leave agency and city empty")
         assert_db_refuses(bad)
 
@@ -236,8 +260,14 @@ class TestMemberships:
         lima = City.objects.create(
             code="LIM",
             country=Country.objects.create(code="PE", name_es="Perú", name_en="Peru"),
-            name_es="Lima", name_en="Lima",
+            name_es="Lima",
+            name_en="Lima",
         )
-        bad = Membership(user=outsider, programme=ciudades, role="coordinator",
-                         agency=Agency.objects.get(code="ILO"), city=lima)
+        bad = Membership(
+            user=outsider,
+            programme=ciudades,
+            role="coordinator",
+            agency=Agency.objects.get(code="ILO"),
+            city=lima,
+        )
         assert_refused(bad, field="city", message="not part of the programme")

@@ -25,9 +25,11 @@ def snapshot() -> dict[str, list[dict]]:
     for app in OUR_APPS:
         for model in apps.get_app_config(app).get_models():
             rows[model._meta.label] = [
-                {**model_to_dict(obj), "pk": obj.pk, **{
-                    f.name: getattr(obj, f.name) for f in model._meta.concrete_fields
-                }}
+                {
+                    **model_to_dict(obj),
+                    "pk": obj.pk,
+                    **{f.name: getattr(obj, f.name) for f in model._meta.concrete_fields},
+                }
                 for obj in model._default_manager.order_by("pk")
             ]
     return rows
@@ -83,7 +85,9 @@ def _load_expecting(document: dict) -> LoadError:
     return info.value
 
 
-def test_a_target_for_a_city_outside_the_scope_is_refused_and_nothing_is_written(document, ciudades):
+def test_a_target_for_a_city_outside_the_scope_is_refused_and_nothing_is_written(
+    document, ciudades
+):
     before = snapshot()
     document["outcomes"][0]["title_en"] = "This change must not survive"
     spec = next(i for i in document["indicators"] if i["code"] == "2.2.E")
@@ -121,13 +125,48 @@ def test_a_negative_count_is_refused_with_its_record_and_field(document):
 @pytest.mark.parametrize(
     ("mutate", "record", "field", "message"),
     [
-        (lambda d: d["outputs"][0].update(outcome="R9"), "output 1.1", "outcome", "unknown outcome 'R9'"),
-        (lambda d: d["indicators"][0].update(measure="volume"), "indicator 1C", "measure", "not a valid choice"),
-        (lambda d: d["indicators"][0].update(cities=[]), "indicator 1C", "cities", "at least one city"),
-        (lambda d: d["programme"].update(end_date="2019-01-01"), "programme FRESH", None, "End date must be after"),
-        (lambda d: d["programme"].update(start_date="1 Nov 2020"), "programme FRESH", "start_date", "expected a date"),
-        (lambda d: d["budget_lines"][0].update(amount="lots"), "budget line ILO/MX", "amount", "expected a number"),
-        (lambda d: d["reports"][0].update(status="draft"), "report Y1 JOINT ALL", "status", "loaded as approved"),
+        (
+            lambda d: d["outputs"][0].update(outcome="R9"),
+            "output 1.1",
+            "outcome",
+            "unknown outcome 'R9'",
+        ),
+        (
+            lambda d: d["indicators"][0].update(measure="volume"),
+            "indicator 1C",
+            "measure",
+            "not a valid choice",
+        ),
+        (
+            lambda d: d["indicators"][0].update(cities=[]),
+            "indicator 1C",
+            "cities",
+            "at least one city",
+        ),
+        (
+            lambda d: d["programme"].update(end_date="2019-01-01"),
+            "programme FRESH",
+            None,
+            "End date must be after",
+        ),
+        (
+            lambda d: d["programme"].update(start_date="1 Nov 2020"),
+            "programme FRESH",
+            "start_date",
+            "expected a date",
+        ),
+        (
+            lambda d: d["budget_lines"][0].update(amount="lots"),
+            "budget line ILO/MX",
+            "amount",
+            "expected a number",
+        ),
+        (
+            lambda d: d["reports"][0].update(status="draft"),
+            "report Y1 JOINT ALL",
+            "status",
+            "loaded as approved",
+        ),
     ],
 )
 def test_bad_records_are_named(document, mutate, record, field, message):
@@ -144,7 +183,9 @@ def test_the_command_reports_the_error_and_loads_nothing(tmp_path, document):
     document["indicators"][0]["targets"][0]["value"] = -1
     path = tmp_path / "programme.json"
     path.write_text(json.dumps(document), encoding="utf-8")
-    with pytest.raises(CommandError, match=r"Nothing was loaded\. indicator 1C › target #1 .*'value'"):
+    with pytest.raises(
+        CommandError, match=r"Nothing was loaded\. indicator 1C › target #1 .*'value'"
+    ):
         call_command("load_programme", str(path))
     assert not Programme.objects.filter(code="FRESH").exists()
 
