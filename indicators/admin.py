@@ -1,0 +1,237 @@
+from typing import Any
+
+from django import forms
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from monitoring.admin_scoping import (
+    ProgrammeScopedAdmin,
+    ReadOnlyScopedAdmin,
+    ReferenceDataAdmin,
+    ScopedInline,
+    scoped,
+)
+
+from . import services
+from .models import (
+    Baseline,
+    DisaggregationCategory,
+    DisaggregationDimension,
+    Indicator,
+    IndicatorSupersession,
+    IndicatorValue,
+    ProgressReport,
+    Target,
+    TargetRevision,
+    ValueComponent,
+)
+
+scoped(Indicator, "programme")
+scoped(IndicatorSupersession, "successor__programme")
+scoped(Baseline, "indicator__programme")
+scoped(Target, "indicator__programme")
+scoped(TargetRevision, "target__indicator__programme")
+scoped(ProgressReport, "programme")
+scoped(IndicatorValue, "report__programme")
+scoped(ValueComponent, "value__report__programme")
+
+
+class CategoryInline(admin.TabularInline):
+    model = DisaggregationCategory
+    extra = 0
+
+
+@admin.register(DisaggregationDimension)
+class DimensionAdmin(ReferenceDataAdmin):
+    list_display = ("code", "name_es", "name_en", "order")
+    inlines = [CategoryInline]
+
+
+class BaselineInline(ScopedInline):
+    model = Baseline
+
+
+class PredecessorInline(ScopedInline):
+    model = IndicatorSupersession
+    fk_name = "successor"
+    verbose_name = _("replaces (crosswalk)")
+    verbose_name_plural = _("replaces (crosswalk)")
+
+
+class TargetReadOnlyInline(admin.TabularInline):
+    """Targets are listed here; they are changed on their own page, where a revision asks for
+    its reason."""
+
+    model = Target
+    extra = 0
+    fields = ("city", "agency", "period", "category", "original_value", "value")
+    readonly_fields = fields
+    show_change_link = True
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Indicator)
+class IndicatorAdmin(ProgrammeScopedAdmin):
+    list_display = ("code", "programme", "level", "measure", "version", "is_active", "name_es")
+    list_filter = ("programme", "level", "measure", "is_active", "version", "cities")
+    search_fields = ("code", "name_es", "name_en")
+    filter_horizontal = ("dimensions", "responsible_agencies", "cities")
+    inlines = [BaselineInline, TargetReadOnlyInline, PredecessorInline]
+    fieldsets = (
+        (None, {"fields": ("programme", "code", ("level", "outcome", "output"), "order")}),
+        (
+            _("Statement"),
+            {
+                "fields": (
+                    ("name_es", "name_en"),
+                    ("definition_es", "definition_en"),
+                    ("unit_es", "unit_en"),
+                )
+            },
+        ),
+        (
+            _("How it adds up"),
+            {
+                "fields": (
+                    ("measure", "direction", "target_kind"),
+                    ("time_rule", "place_rule", "agency_rule"),
+                    "dimensions",
+                )
+            },
+        ),
+        (_("Scope"), {"fields": ("cities", "responsible_agencies")}),
+        (
+            _("Verification"),
+            {"fields": (("means_of_verification_es", "means_of_verification_en"),)},
+        ),
+        (
+            _("Version"),
+            {"fields": (("version", "is_active"), ("version_label_es", "version_label_en"))},
+        ),
+        (_("Notes and source"), {"fields": (("notes_es", "notes_en"), "source")}),
+    )
+
+
+class TargetForm(forms.ModelForm):
+    revision_reason = forms.CharField(
+        label=_("Reason for the revision"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Required when you change the value of an existing target."),
+    )
+
+    class Meta:
+        model = Target
+        fields = ("indicator", "city", "agency", "period", "category", "value", "source")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if (
+            self.instance.pk
+            and "value" in self.changed_data
+            and not (data.get("revision_reason") or "").strip()
+        ):
+            self.add_error("revision_reason", _("Say why the target changes."))
+        return data
+
+
+class RevisionInline(admin.TabularInline):
+    model = TargetRevision
+    extra = 0
+    fields = ("revised_at", "revised_by", "old_value", "new_value", "reason")
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Target)
+class TargetAdmin(ProgrammeScopedAdmin):
+    form = TargetForm
+    list_display = ("indicator", "city", "agency", "period", "category", "original_value", "value")
+    list_filter = ("indicator__programme", "city", "agency", "period")
+    search_fields = ("indicator__code",)
+    readonly_fields = ("original_value",)
+    inlines = [RevisionInline]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        # The scope of an existing target is its identity; revise the value, not the scope.
+        if obj is not None:
+            return ("indicator", "city", "agency", "period", "category", "original_value")
+        return ("original_value",)
+
+    def save_model(self, request: HttpRequest, obj: Target, form: Any, change: bool) -> None:
+        if not self._may_touch(request, obj):
+            raise PermissionDenied
+        if not change:
+            created = services.target_create(
+                indicator=obj.indicator,
+                value=obj.value,
+                city=obj.city,
+                agency=obj.agency,
+                period=obj.period,
+                category=obj.category,
+                source=obj.source,
+                actor=request.user,  # type: ignore[arg-type]
+            )
+            obj.pk, obj.original_value = created.pk, created.original_value
+            return
+        if "value" in form.changed_data:
+            services.target_revise(
+                target=obj,
+                new_value=obj.value,
+                reason=form.cleaned_data["revision_reason"],
+                actor=request.user,  # type: ignore[arg-type]
+            )
+        if "source" in form.changed_data:
+            Target.objects.filter(pk=obj.pk).update(source=obj.source)
+
+
+class ComponentInline(admin.TabularInline):
+    model = ValueComponent
+    extra = 0
+    fields = ("label_es", "amount", "unit_es", "city")
+    readonly_fields = fields
+
+
+@admin.register(IndicatorValue)
+class IndicatorValueAdmin(ReadOnlyScopedAdmin):
+    list_display = (
+        "indicator",
+        "report",
+        "category",
+        "value",
+        "numerator",
+        "denominator",
+        "provenance",
+    )
+    list_filter = ("report__programme", "report__period", "report__city", "provenance")
+    search_fields = ("indicator__code",)
+    inlines = [ComponentInline]
+
+
+class ValueInline(admin.TabularInline):
+    model = IndicatorValue
+    extra = 0
+    fields = ("indicator", "category", "value", "numerator", "denominator", "provenance")
+    readonly_fields = fields
+    show_change_link = True
+
+
+@admin.register(ProgressReport)
+class ProgressReportAdmin(ReadOnlyScopedAdmin):
+    list_display = ("__str__", "period", "agency", "city", "status", "is_historical", "as_of")
+    list_filter = ("programme", "period", "agency", "city", "status", "is_historical")
+    inlines = [ValueInline]
+
+
+@admin.register(IndicatorSupersession)
+class CrosswalkAdmin(ProgrammeScopedAdmin):
+    list_display = ("predecessor", "successor", "change", "note_en")
+    list_filter = ("successor__programme", "change")

@@ -1,0 +1,159 @@
+"""The admin, usable by a programme admin: each programme-scoped model shows and accepts only
+the programmes where the user is a programme admin; reference data (countries, cities,
+agencies, categories) is read-only to them. Superusers see everything."""
+
+from functools import reduce
+from typing import Any
+
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.db import models
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from .models import Membership, Programme
+
+# model -> lookup path from that model to its Programme ("" for Programme itself)
+PROGRAMME_PATHS: dict[type[models.Model], str] = {Programme: ""}
+
+
+def scoped(model: type[models.Model], path: str) -> None:
+    PROGRAMME_PATHS[model] = path
+
+
+def administered_programmes(user: Any) -> QuerySet[Programme]:
+    if not (user.is_authenticated and user.is_active and user.is_staff):
+        return Programme.objects.none()
+    if user.is_superuser:
+        return Programme.objects.all()
+    return Programme.objects.filter(
+        memberships__user=user, memberships__role=Membership.Role.ADMIN
+    ).distinct()
+
+
+def is_programme_admin(user: Any) -> bool:
+    return bool(user.is_superuser) or administered_programmes(user).exists()
+
+
+def programme_of(obj: models.Model) -> Programme | None:
+    path = PROGRAMME_PATHS[type(obj)]
+    if not path:
+        return obj  # type: ignore[return-value]
+    return reduce(
+        lambda o, attr: getattr(o, attr) if o is not None else None, path.split("__"), obj
+    )  # type: ignore[arg-type, return-value]
+
+
+def limit_to_programmes(qs: QuerySet, user: Any) -> QuerySet:
+    if user.is_superuser:
+        return qs
+    path = PROGRAMME_PATHS.get(qs.model)
+    if path is None:
+        return qs
+    lookup = f"{path}__in" if path else "pk__in"
+    return qs.filter(**{lookup: administered_programmes(user)})
+
+
+class ProgrammeScopedAdmin(admin.ModelAdmin):
+    """For models that belong to one programme (directly or through a parent)."""
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return limit_to_programmes(super().get_queryset(request), request.user)
+
+    def _may_touch(self, request: HttpRequest, obj: models.Model | None) -> bool:
+        user = request.user
+        if user.is_superuser:  # type: ignore[union-attr]
+            return True
+        if not is_programme_admin(user):
+            return False
+        if obj is None:
+            return True
+        programme = programme_of(obj)
+        return (
+            programme is not None and administered_programmes(user).filter(pk=programme.pk).exists()
+        )
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return is_programme_admin(request.user)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._may_touch(request, obj)
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return is_programme_admin(request.user)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._may_touch(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._may_touch(request, obj)
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if field is not None and getattr(field, "queryset", None) is not None:
+            field.queryset = limit_to_programmes(field.queryset, request.user)  # type: ignore[arg-type]
+        return field
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        if not self._may_touch(request, obj):
+            raise PermissionDenied
+        super().save_model(request, obj, form, change)
+
+
+class ScopedInline(admin.TabularInline):
+    """An inline whose foreign keys offer only the admin's programmes' objects."""
+
+    extra = 0
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if field is not None and getattr(field, "queryset", None) is not None:
+            field.queryset = limit_to_programmes(field.queryset, request.user)  # type: ignore[arg-type]
+        return field
+
+    def _allowed(self, request: HttpRequest) -> bool:
+        return is_programme_admin(request.user)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._allowed(request)
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._allowed(request)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._allowed(request)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._allowed(request)
+
+
+class ReferenceDataAdmin(admin.ModelAdmin):
+    """Shared reference data: programme admins read it; superusers maintain it."""
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return is_programme_admin(request.user)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return is_programme_admin(request.user)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return bool(request.user.is_superuser)  # type: ignore[union-attr]
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return bool(request.user.is_superuser)  # type: ignore[union-attr]
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return bool(request.user.is_superuser)  # type: ignore[union-attr]
+
+
+class ReadOnlyScopedAdmin(ProgrammeScopedAdmin):
+    """Records written only by services (the workflow, the audit trail): visible, not editable."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
