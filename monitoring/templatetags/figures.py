@@ -1,0 +1,29 @@
+"""Numbers as people read them: grouped by the active language's convention, no trailing
+zeros, a percent sign for percentages and yes/no for milestones."""
+
+from decimal import Decimal
+
+from django import template
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+
+register = template.Library()
+
+
+def format_figure(value: Decimal | int | float | None, measure: str = "count") -> str:
+    if value is None:
+        return "—"
+    if measure == "yes_no":
+        return _("yes") if value == 1 else _("no")
+    number = Decimal(value)
+    exponent = number.normalize().as_tuple().exponent
+    places = 0
+    if number != number.to_integral_value() and isinstance(exponent, int):
+        places = min(2, -exponent)
+    text = number_format(number, decimal_pos=places, use_l10n=True, force_grouping=True)
+    return f"{text} %" if measure == "percent" else text
+
+
+@register.filter
+def figure(value: Decimal | None, measure: str = "count") -> str:
+    return format_figure(value, measure)

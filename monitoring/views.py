@@ -1,0 +1,89 @@
+"""Pages of the programme core. Thin: authorise, call a selector, render."""
+
+from django.contrib.auth.decorators import login_required
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from indicators.selectors import ALL, framework_rows
+
+from .models import Programme
+from .selectors import (
+    memberships_for_user,
+    outcomes_with_outputs,
+    programme_get_for_user,
+    programmes_for_user,
+)
+
+# A home page with more programmes than this lists them and links to each one.
+HOME_FRAMEWORKS = 2
+
+
+def _framework_context(programme: Programme) -> dict:
+    cities = list(programme.cities.order_by("programmecity__id"))
+    rows = framework_rows(programme=programme, cities=cities)
+    by_outcome: dict[int, list] = {}
+    by_output: dict[int, list] = {}
+    superseded = []
+    for row in rows:
+        ind = row.indicator
+        if not ind.is_active:
+            superseded.append(row)
+        elif ind.output_id:
+            by_output.setdefault(ind.output_id, []).append(row)
+        else:
+            by_outcome.setdefault(ind.outcome_id, []).append(row)
+    outcomes = []
+    for outcome in outcomes_with_outputs(programme=programme):
+        outputs = [(output, by_output.get(output.pk, [])) for output in outcome.outputs.all()]
+        outcomes.append((outcome, by_outcome.get(outcome.pk, []), outputs))
+    return {
+        "programme": programme,
+        "scopes": [ALL, *[c.code for c in cities]],
+        "cities": cities,
+        "outcomes": outcomes,
+        "superseded": superseded,
+    }
+
+
+@login_required
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    programmes = list(programmes_for_user(user=request.user))
+    frameworks = (
+        [_framework_context(p) for p in programmes] if len(programmes) <= HOME_FRAMEWORKS else []
+    )
+    return render(
+        request,
+        "monitoring/home.html",
+        {
+            "programmes": programmes,
+            "frameworks": frameworks,
+            "memberships": memberships_for_user(user=request.user),
+        },
+    )
+
+
+@login_required
+@require_GET
+def programme_detail(request: HttpRequest, code: str) -> HttpResponse:
+    programme = programme_get_for_user(user=request.user, code=code)
+    return render(
+        request,
+        "monitoring/programme_detail.html",
+        {"programme": programme, "fw": _framework_context(programme)},
+    )
+
+
+@never_cache
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    """Liveness for load balancers and compose: answers 200 when the database answers."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        return JsonResponse({"status": "ok", "database": "ok"})
+    except Exception:  # any database failure means "not ready", never a crash
+        return JsonResponse({"status": "error", "database": "unavailable"}, status=503)
