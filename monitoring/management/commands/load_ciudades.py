@@ -3,6 +3,7 @@ from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import translation
 
 from monitoring.demo import DEMO_PASSWORD, ensure_demo_accounts
 from monitoring.loading import LoadError, ProgrammeLoader
@@ -22,6 +23,11 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        # Operators read command output in English, like Django's own commands.
+        with translation.override("en"):
+            self._handle(**options)
+
+    def _handle(self, **options: Any) -> None:
         document = json.loads(DOCUMENT.read_text(encoding="utf-8"))
         try:
             loader = ProgrammeLoader(document)

@@ -3,6 +3,7 @@ from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import translation
 
 from monitoring.loading import LoadError, ProgrammeLoader
 
@@ -14,6 +15,11 @@ class Command(BaseCommand):
         parser.add_argument("path", type=Path, help="The programme document (JSON).")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        # Operators read command output in English, like Django's own commands.
+        with translation.override("en"):
+            self._handle(**options)
+
+    def _handle(self, **options: Any) -> None:
         path: Path = options["path"]
         try:
             document = json.loads(path.read_text(encoding="utf-8"))
