@@ -4,6 +4,7 @@ from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
+from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 
 from monitoring.admin_scoping import (
@@ -77,10 +78,14 @@ class TargetReadOnlyInline(admin.TabularInline):
 
 @admin.register(Indicator)
 class IndicatorAdmin(ProgrammeScopedAdmin):
-    list_display = ("code", "programme", "level", "measure", "version", "is_active", "name_es")
+    list_display = ("code", "statement", "level", "measure", "version", "is_active", "programme")
     list_filter = ("programme", "level", "measure", "is_active", "version", "cities")
     search_fields = ("code", "name_es", "name_en")
     filter_horizontal = ("dimensions", "responsible_agencies", "cities")
+
+    @admin.display(description=_("statement"), ordering="name_es")
+    def statement(self, obj: Indicator) -> str:
+        return Truncator(obj.name).chars(90)
     inlines = [BaselineInline, TargetReadOnlyInline, PredecessorInline]
     fieldsets = (
         (None, {"fields": ("programme", "code", ("level", "outcome", "output"), "order")}),
