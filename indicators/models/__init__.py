@@ -9,6 +9,7 @@ from .framework import (
     IndicatorSupersession,
 )
 from .reports import IndicatorValue, ProgressReport, ValueComponent
+from .rollups import QualityIssue, RecomputeRequest, RecomputeRun, Rollup, Status
 from .targets import Baseline, Target, TargetRevision
 
 __all__ = [
@@ -19,6 +20,11 @@ __all__ = [
     "IndicatorSupersession",
     "IndicatorValue",
     "ProgressReport",
+    "QualityIssue",
+    "RecomputeRequest",
+    "RecomputeRun",
+    "Rollup",
+    "Status",
     "Target",
     "TargetRevision",
     "ValueComponent",

@@ -105,6 +105,13 @@ class ProgressReport(models.Model):
                 ),
             ),
             models.CheckConstraint(
+                condition=Q(agency__isnull=True) | Q(city__isnull=False),
+                name="report_agency_needs_city",
+                violation_error_message=_(
+                    "An agency reports for one city; only joint reports cover the whole programme."
+                ),
+            ),
+            models.CheckConstraint(
                 condition=~Q(status__in=["approved", "validated"]) | Q(approved_at__isnull=False),
                 name="report_approved_has_date",
                 violation_error_message=_("An approved report needs its approval date."),

@@ -139,3 +139,16 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+
+from celery.schedules import crontab  # noqa: E402
+
+CELERY_BEAT_SCHEDULE = {
+    "nightly-recompute-and-quality": {
+        "task": "indicators.tasks.recompute_all",
+        "schedule": crontab(hour=2, minute=30),
+    },
+    "sweep-pending-recomputes": {
+        "task": "indicators.tasks.sweep_pending",
+        "schedule": 60.0,
+    },
+}

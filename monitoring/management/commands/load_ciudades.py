@@ -5,6 +5,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import translation
 
+from indicators.engine import refresh_indicators
 from monitoring.demo import DEMO_PASSWORD, ensure_demo_accounts
 from monitoring.loading import LoadError, ProgrammeLoader
 
@@ -36,6 +37,9 @@ class Command(BaseCommand):
             raise CommandError(f"Nothing was loaded. {error}") from error
         self.stdout.write(f"Programme {loader.programme.code}: {loader.programme.short_name_en}")
         self.stdout.write(stats.summary())
+        indicator_ids = list(loader.programme.indicators.values_list("pk", flat=True))
+        result = refresh_indicators(indicator_ids)
+        self.stdout.write(f"Rollups: {result.rows} rows for {result.indicators} indicators.")
         if options["no_demo_accounts"]:
             return
         accounts, created = ensure_demo_accounts(loader.programme)

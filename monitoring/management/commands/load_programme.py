@@ -5,6 +5,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import translation
 
+from indicators.engine import refresh_indicators
 from monitoring.loading import LoadError, ProgrammeLoader
 
 
@@ -26,7 +27,11 @@ class Command(BaseCommand):
         except (OSError, ValueError) as error:
             raise CommandError(f"Cannot read {path}: {error}") from error
         try:
-            stats = ProgrammeLoader(document).load()
+            loader = ProgrammeLoader(document)
+            stats = loader.load()
         except LoadError as error:
             raise CommandError(f"Nothing was loaded. {error}") from error
         self.stdout.write(stats.summary())
+        indicator_ids = list(loader.programme.indicators.values_list("pk", flat=True))
+        result = refresh_indicators(indicator_ids)
+        self.stdout.write(f"Rollups: {result.rows} rows for {result.indicators} indicators.")

@@ -1,0 +1,33 @@
+"""The achievement engine (DESIGN §4): rollups of approved values against targets, status,
+and data-quality checks. ``refresh_indicators`` after a change, ``refresh_all`` nightly."""
+
+from .recompute import RecomputeResult, recompute
+from .requests import pending_indicator_ids, request_recompute
+
+
+def refresh_indicators(indicator_ids: list[int]) -> RecomputeResult:
+    """Recompute these indicators' rollups and re-run their data-quality checks."""
+    from .quality import run_checks
+
+    result = recompute(indicator_ids)
+    run_checks(indicator_ids=indicator_ids)
+    return result
+
+
+def refresh_all() -> RecomputeResult:
+    """Recompute every rollup and run every data-quality check (the nightly job)."""
+    from .quality import run_checks
+
+    result = recompute(None)
+    result.issues = run_checks()
+    return result
+
+
+__all__ = [
+    "RecomputeResult",
+    "pending_indicator_ids",
+    "recompute",
+    "refresh_all",
+    "refresh_indicators",
+    "request_recompute",
+]

@@ -1,0 +1,40 @@
+"""Celery adapters for the engine: primitive ids in, one engine call, safe to run twice.
+
+``acks_late`` (set globally) means a task whose worker dies is delivered again; the engine
+rebuilds in one transaction, so a half-done run leaves nothing behind."""
+
+import datetime as dt
+
+from celery import shared_task
+from django.db import DatabaseError, InterfaceError, OperationalError
+
+from . import engine
+
+TRANSIENT = (OperationalError, InterfaceError)
+
+
+@shared_task(
+    acks_late=True, autoretry_for=TRANSIENT, retry_backoff=2, retry_backoff_max=60, max_retries=6
+)
+def recompute_indicators(indicator_ids: list[int]) -> int:
+    """After an approval, restatement or target revision: these indicators only."""
+    return engine.refresh_indicators(indicator_ids).rows
+
+
+@shared_task(acks_late=True, autoretry_for=TRANSIENT, retry_backoff=30, max_retries=3)
+def recompute_all() -> int:
+    """Nightly: every rollup and every data-quality check."""
+    return engine.refresh_all().rows
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def sweep_pending() -> int:
+    """Every minute: recompute indicators whose request was not picked up (for example while
+    the broker was down). Requests younger than a minute are left to their own task."""
+    ids = engine.pending_indicator_ids(older_than=dt.timedelta(minutes=1))
+    if not ids:
+        return 0
+    try:
+        return engine.refresh_indicators(ids).rows
+    except DatabaseError:
+        return 0  # the next sweep tries again
