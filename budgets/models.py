@@ -50,7 +50,7 @@ class BudgetLine(models.Model):
     agency = models.ForeignKey(Agency, on_delete=models.PROTECT, verbose_name=_("agency"))
     country = models.ForeignKey(Country, on_delete=models.PROTECT, verbose_name=_("country"))
     output = models.ForeignKey(
-        Output, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("output")
+        Output, on_delete=models.RESTRICT, null=True, blank=True, verbose_name=_("output")
     )
     category = models.ForeignKey(
         BudgetCategory,

@@ -86,6 +86,7 @@ class IndicatorAdmin(ProgrammeScopedAdmin):
     @admin.display(description=_("statement"), ordering="name_es")
     def statement(self, obj: Indicator) -> str:
         return Truncator(obj.name).chars(90)
+
     inlines = [BaselineInline, TargetReadOnlyInline, PredecessorInline]
     fieldsets = (
         (None, {"fields": ("programme", "code", ("level", "outcome", "output"), "order")}),

@@ -7,7 +7,8 @@ from . import views
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("programmes/<str:code>/", views.programme_detail, name="programme_detail"),
+    path("programmes/<str:code>/framework/", views.programme_detail, name="programme_detail"),
+    path("programmes/<str:code>/", include(("indicators.urls", "dashboards"))),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(redirect_authenticated_user=True),

@@ -18,9 +18,17 @@ PASSWORD = "ciudades-demo-2026"
 
 
 @pytest.fixture(scope="session")
-def django_db_setup(django_db_setup, django_db_blocker):
+def django_db_setup(django_test_environment, django_db_blocker):
+    """The test database, always created (a test that commits for a worker process asks for it
+    directly), with Ciudades loaded."""
+    from django.test.utils import setup_databases, teardown_databases
+
     with django_db_blocker.unblock():
+        config = setup_databases(verbosity=0, interactive=False, aliases={"default"})
         call_command("load_ciudades", verbosity=0, stdout=io.StringIO())
+    yield
+    with django_db_blocker.unblock():
+        teardown_databases(config, verbosity=0)
 
 
 @pytest.fixture

@@ -51,7 +51,7 @@ class ProgressReport(models.Model):
         help_text=_("Empty for figures that cover the whole programme."),
     )
     period = models.ForeignKey(
-        ReportingPeriod, on_delete=models.PROTECT, related_name="reports", verbose_name=_("period")
+        ReportingPeriod, on_delete=models.RESTRICT, related_name="reports", verbose_name=_("period")
     )
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.DRAFT
@@ -158,7 +158,7 @@ class IndicatorValue(models.Model):
         ProgressReport, on_delete=models.CASCADE, related_name="values", verbose_name=_("report")
     )
     indicator = models.ForeignKey(
-        Indicator, on_delete=models.PROTECT, related_name="values", verbose_name=_("indicator")
+        Indicator, on_delete=models.RESTRICT, related_name="values", verbose_name=_("indicator")
     )
     category = models.ForeignKey(
         DisaggregationCategory,

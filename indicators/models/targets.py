@@ -79,7 +79,7 @@ class Target(models.Model):
     )
     period = models.ForeignKey(
         ReportingPeriod,
-        on_delete=models.PROTECT,
+        on_delete=models.RESTRICT,
         null=True,
         blank=True,
         verbose_name=_("period"),

@@ -8,7 +8,7 @@ from django.db.models import Prefetch, QuerySet
 
 from monitoring.models import City, Programme
 
-from .models import Indicator, IndicatorSupersession, IndicatorValue, ProgressReport, Target
+from ..models import Indicator, IndicatorSupersession, IndicatorValue, ProgressReport, Target
 
 ALL = "ALL"  # the scope key of programme-wide figures, as in the tidy export
 

@@ -9,3 +9,11 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 LOGGING = {"version": 1, "disable_existing_loggers": False}
+
+# Tests run tasks in-process (eagerly) even when REDIS_URL is set; the test with a real
+# worker switches to the broker itself.
+CELERY_TASK_ALWAYS_EAGER = True
+
+# A file, not memory, so a worker process started by a test can open the test database.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / ".test-db.sqlite3")}  # noqa: F405

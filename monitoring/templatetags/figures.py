@@ -27,3 +27,17 @@ def format_figure(value: Decimal | int | float | None, measure: str = "count") -
 @register.filter
 def figure(value: Decimal | None, measure: str = "count") -> str:
     return format_figure(value, measure)
+
+
+@register.filter
+def get(mapping: dict, key: object) -> object:
+    """``mapping[key]`` in a template (None when absent)."""
+    return mapping.get(key) if mapping else None
+
+
+@register.filter
+def percent(value: Decimal | None) -> str:
+    """An achievement percentage, whole."""
+    if value is None:
+        return "—"
+    return number_format(Decimal(value), decimal_pos=0, use_l10n=True, force_grouping=True) + " %"

@@ -18,8 +18,12 @@ pytestmark = pytest.mark.django_db
 
 OUR_APPS = ("monitoring", "indicators", "budgets", "surveys", "auth")
 # Derived by the engine on every load; compared by content in their own test.
-DERIVED = {"indicators.Rollup", "indicators.QualityIssue", "indicators.RecomputeRun",
-           "indicators.RecomputeRequest"}
+DERIVED = {
+    "indicators.Rollup",
+    "indicators.QualityIssue",
+    "indicators.RecomputeRun",
+    "indicators.RecomputeRequest",
+}
 
 
 def snapshot() -> dict[str, list[dict]]:
@@ -57,8 +61,22 @@ def test_loading_ciudades_again_changes_nothing(ciudades):
 
 
 def test_loading_again_rebuilds_the_same_rollups(ciudades):
-    fields = ("indicator_id", "scope", "city_id", "agency_id", "span", "period_id", "category_id",
-              "actual", "target", "expected", "achievement", "status", "method", "n_values")
+    fields = (
+        "indicator_id",
+        "scope",
+        "city_id",
+        "agency_id",
+        "span",
+        "period_id",
+        "category_id",
+        "actual",
+        "target",
+        "expected",
+        "achievement",
+        "status",
+        "method",
+        "n_values",
+    )
     before = sorted(Rollup.objects.filter(programme=ciudades).values_list(*fields), key=str)
     assert before
     call_command("load_ciudades", stdout=io.StringIO())
