@@ -220,33 +220,30 @@ def build_agency_contributions_figure(
 
 
 def build_indicator_series_figure(
-    period_rows: list[dict[str, Any]],
-    ltd_rows: list[dict[str, Any]],
-    *,
-    target: Any,
-    title: str,
-    cumulative: bool,
+    rows: list[dict[str, Any]], *, target: Any, title: str, cumulative: bool
 ) -> go.Figure:
-    """The indicator over time: each period's figure (bars), the figure to date (line) when
-    periods add up, what was expected by then (dotted) and the target (dashed)."""
-    if not period_rows and not ltd_rows:
+    """The indicator over time, one row per period with data: the period's figure (bars), the
+    figure to date (line) where periods add up, what was expected by then (dotted) and the
+    target (dashed)."""
+    if not rows:
         return empty_figure(title, _("No approved figures yet."))
+    periods = [r["period_name"] for r in rows]
     fig = go.Figure(layout=_layout(title, height=400))
     fig.add_bar(
-        x=[r["period_name"] for r in period_rows],
-        y=[_number(r["actual"]) for r in period_rows],
+        x=periods,
+        y=[_number(r["period_actual"]) for r in rows],
         name=_("in the period"),
         marker_color="#9ec5ea",
     )
-    if cumulative and ltd_rows:
+    if cumulative:
         fig.add_scatter(
-            x=[r["period_name"] for r in ltd_rows],
-            y=[_number(r["actual"]) for r in ltd_rows],
+            x=periods,
+            y=[_number(r["actual"]) for r in rows],
             mode="lines+markers",
             name=_("to date"),
             line={"color": "#1f5fa6", "width": 3},
         )
-    expected = [r for r in ltd_rows if r.get("expected") is not None]
+    expected = [r for r in rows if r.get("expected") is not None]
     if expected:
         fig.add_scatter(
             x=[r["period_name"] for r in expected],

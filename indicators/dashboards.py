@@ -22,7 +22,7 @@ from .forms import DashboardFilterForm
 from .models import Indicator, QualityIssue, Status
 from .quality_text import Names, describe
 from .selectors.compliance import compliance_grid
-from .selectors.rollups import Filters, Scope, Span, issues_by_indicator, last_computed, rollup_rows
+from .selectors.rollups import Filters, Scope, issues_by_indicator, last_computed, rollup_rows
 from .selectors.sources import source_values
 from .status import indicator_statuses, summarise
 
@@ -43,6 +43,24 @@ ROW_COLUMNS = [
     ("method", "method"),
     ("n_values", "source_values"),
     ("computed_at", "computed_at"),
+]
+SERIES_COLUMNS = [
+    ("code", "indicator"),
+    ("city", "city"),
+    ("agency", "agency"),
+    ("period", "period"),
+    ("as_of", "as_of"),
+    ("period_actual", "actual_in_period"),
+    ("period_target", "period_target"),
+    ("ytd_actual", "year_to_date"),
+    ("ytd_target", "year_target"),
+    ("actual", "to_date"),
+    ("target", "target"),
+    ("expected", "expected"),
+    ("achievement", "achievement_pct"),
+    ("status", "status"),
+    ("method", "method"),
+    ("n_values", "source_values"),
 ]
 
 
@@ -314,36 +332,23 @@ def indicator_detail(request: HttpRequest, code: str, indicator_code: str) -> Ht
     if scope == Scope.PROGRAMME and indicator.place_rule == Indicator.PlaceRule.NONE:
         scope = Scope.CITY  # city-specific: show its cities
     series = rollup_rows(
-        page.programme,
-        scopes=(scope,),
-        span=Span.PERIOD,
-        filters=f,
-        latest=False,
-        indicator=indicator,
-    )
-    to_date = rollup_rows(
-        page.programme, scopes=(scope,), span=Span.LTD, filters=f, latest=False, indicator=indicator
+        page.programme, scopes=(scope,), filters=f, latest=False, indicator=indicator
     )
     cells = rollup_rows(page.programme, scopes=(scope,), filters=f, cells=True, indicator=indicator)
     headline = [r for r in cells if r["category_id"] is None]
     cell_rows = [r for r in cells if r["category_id"] is not None]
-    for label, rows_by_place in _by_place(series, to_date).items():
+    for label, rows in _by_place(series).items():
         title = _("%(code)s over time") % {"code": indicator.code} + (
             f" — {label}" if label else ""
         )
         target = next((r["target"] for r in headline if _place(r) == label), None)
-        page.chart(
-            f"series-{slugify(label) or 'all'}",
-            title,
-            charts.build_indicator_series_figure(
-                rows_by_place[0],
-                rows_by_place[1],
-                target=target,
-                title=title,
-                cumulative=indicator.time_rule == Indicator.TimeRule.SUM,
-            ),
-            rows_by_place[0] + rows_by_place[1],
+        figure = charts.build_indicator_series_figure(
+            rows,
+            target=target,
+            title=title,
+            cumulative=indicator.time_rule == Indicator.TimeRule.SUM,
         )
+        page.chart(f"series-{slugify(label) or 'all'}", title, figure, rows, SERIES_COLUMNS)
     if indicator.dimensions.exists() or cell_rows:
         title = _("%(code)s by disaggregation") % {"code": indicator.code}
         page.chart("cells", title, charts.build_disaggregation_figure(cell_rows, title), cell_rows)
@@ -367,13 +372,11 @@ def _place(row: dict[str, Any]) -> str:
     return " · ".join(x for x in (row.get("city_name"), row.get("agency_name")) if x)
 
 
-def _by_place(series: list[dict], to_date: list[dict]) -> dict[str, tuple[list, list]]:
-    out: dict[str, tuple[list, list]] = {}
+def _by_place(series: list[dict]) -> dict[str, list[dict]]:
+    out: dict[str, list[dict]] = {}
     for r in series:
-        out.setdefault(_place(r), ([], []))[0].append(r)
-    for r in to_date:
-        out.setdefault(_place(r), ([], []))[1].append(r)
-    return out or {"": ([], [])}
+        out.setdefault(_place(r), []).append(r)
+    return out or {"": []}
 
 
 @login_required

@@ -193,7 +193,6 @@ def check_unweighted(
     reported programme figure that is the plain mean of the cities' figures."""
     rows = Rollup.objects.filter(
         programme_id__in=programme_ids,
-        span=Rollup.Span.LTD,
         category__isnull=True,
         indicator__measure=Indicator.Measure.PERCENT,
         scope__in=[Rollup.Scope.PROGRAMME, Rollup.Scope.CITY],
@@ -208,8 +207,8 @@ def check_unweighted(
         "city__code",
         "as_of",
         "period_id",
-        "actual",
-        "denominator",
+        "ltd_actual",
+        "ltd_denominator",
         "method",
     ):
         entry = latest.setdefault(row["indicator_id"], {"programme": None, "cities": {}})
@@ -232,19 +231,19 @@ def check_unweighted(
                     now,
                     **base,
                     details={
-                        "value": _num(prog["actual"]),
+                        "value": _num(prog["ltd_actual"]),
                         "reported": False,
-                        "cities": {c["city__code"]: _num(c["actual"]) for c in cities},
+                        "cities": {c["city__code"]: _num(c["ltd_actual"]) for c in cities},
                     },
                 )
             )
         elif (
             prog["method"] == Rollup.Method.REPORTED
             and len(cities) > 1
-            and all(c["denominator"] is None for c in cities)
+            and all(c["ltd_denominator"] is None for c in cities)
         ):
-            mean = sum(Decimal(c["actual"]) for c in cities) / len(cities)
-            if abs(mean - Decimal(prog["actual"])) <= TOLERANCE:
+            mean = sum(Decimal(c["ltd_actual"]) for c in cities) / len(cities)
+            if abs(mean - Decimal(prog["ltd_actual"])) <= TOLERANCE:
                 issues.append(
                     _issue(
                         Check.UNWEIGHTED_MEAN,
@@ -252,9 +251,9 @@ def check_unweighted(
                         now,
                         **base,
                         details={
-                            "value": _num(prog["actual"]),
+                            "value": _num(prog["ltd_actual"]),
                             "reported": True,
-                            "cities": {c["city__code"]: _num(c["actual"]) for c in cities},
+                            "cities": {c["city__code"]: _num(c["ltd_actual"]) for c in cities},
                         },
                     )
                 )

@@ -1,22 +1,27 @@
-"""The engine's SQL, set-based and portable between PostgreSQL and SQLite (the embedded
-default). Each step builds a temporary table from the previous ones; nothing loops over values
-in Python.
+"""The engine's SQL: set-based, portable between PostgreSQL and the embedded SQLite, built from
+constants and integer ids only. Nothing loops over values in Python.
 
-Order of aggregation (DESIGN §3.1), for each as-of point P (a period with approved data):
-1. per series (indicator × city × agency × cell): the value of P (span ``period``), or the
-   values up to P combined by the indicator's time rule (``ltd``; ``ytd`` from the start of
-   the reporting year containing P). Time is combined first, so a ``latest`` indicator takes
-   each series' latest state even when it did not report in P.
-2. per city: the RCO's joint (consolidated) value when there is one, else the agencies
-   combined (sum; weighted Σnum/Σden for percentages when every part has them, else an
-   unweighted mean, flagged; any for yes/no).
-3. per agency (across cities) and for the programme: the place rule over cities; a total
-   reported for the whole programme takes precedence for the programme.
-4. targets (explicit, else the sum of the finer targets where figures add up), baselines,
-   expected-by-now, achievement, pace against expected, status.
+A rollup row is one figure of one indicator for one scope (programme, city, agency, city ×
+agency) and cell, as of one period P with approved data. It carries three spans:
+- ``period``: P's own figure;
+- ``ytd``: the reporting year containing P, to P;
+- ``ltd``: the life of the programme, to P.
 
-NULL city/agency/cell are carried as 0 inside the engine so joins can hash; they become NULL
-again when written.
+Order of aggregation (DESIGN §3.1):
+1. Time. For indicators that add up over time (``sum``), each scope's period figures are
+   summed cumulatively. For the others (``latest``, ``max``, ``mean``) time is applied per
+   series (indicator × city × agency × cell) first, carrying each series' last state forward,
+   so a city that did not report this quarter still counts with its latest figure.
+2. Agencies, per city: the RCO's joint (consolidated) figure where there is one, else the
+   agencies combined (sum — flagged "gross" when the indicator asks for a consolidated total;
+   weighted Σnum/Σden for percentages when every part has them, else an unweighted mean,
+   flagged; any for yes/no).
+3. Cities, for an agency and for the programme: the place rule. A figure reported for the
+   programme as a whole takes precedence for the programme.
+4. Targets (explicit, else the sum of finer targets where figures add up), baselines,
+   expected-by-now, achievement and status.
+
+City, agency and cell are carried as 0 (not NULL) inside the engine so joins can hash.
 """
 
 from dataclasses import dataclass
@@ -24,6 +29,14 @@ from dataclasses import dataclass
 KIND_RANK = "CASE {p}.kind WHEN 'quarter' THEN 1 WHEN 'year' THEN 2 ELSE 3 END"
 APPROVED = "('approved', 'validated')"
 ADDITIVE = "('count', 'amount', 'level')"
+SERIES = "ind, city, agency, cat"
+SPANS = ("p", "y", "l")  # period, year to date, life to date
+NULL_REAL = "CAST(NULL AS NUMERIC)"
+# Scopes travel as small integers inside the engine (cheap to sort) and are named on writing.
+SCOPE_NAME = (
+    "CASE z.scope WHEN 1 THEN 'city_agency' WHEN 2 THEN 'city' WHEN 3 THEN 'agency' "
+    "ELSE 'programme' END"
+)
 
 
 @dataclass(frozen=True)
@@ -44,8 +57,9 @@ class Dialect:
         return f"date({d}, 'start of year')"
 
     def real(self, x: str) -> str:
-        """``x`` as a number that divides without truncation."""
-        return f"({x}) * 1.0"
+        """Engine figures stay decimal on PostgreSQL: converting floats back to the rollup's
+        decimals costs more than float arithmetic saves. SQLite has no decimal type."""
+        return x
 
     def temp_table(self, name: str, select: str) -> str:
         return f"CREATE TEMP TABLE {name} AS {select}"
@@ -53,23 +67,17 @@ class Dialect:
     def analyze(self, name: str) -> list[str]:
         return [f"ANALYZE {name}"] if self.vendor == "postgresql" else []
 
+    def index(self, table: str, columns: str) -> list[str]:
+        """An index for lookups SQLite would otherwise do by scanning (PostgreSQL hashes)."""
+        if self.vendor == "postgresql":
+            return []
+        return [f"CREATE INDEX {table}_i ON {table} ({columns})"]
+
 
 TEMP_TABLES = (
-    "eng_ind",
-    "eng_leaf",
-    "eng_pt",
-    "eng_series",
-    "eng_grid",
-    "eng_last",
-    "eng_ss",
-    "eng_city",
-    "eng_agency",
-    "eng_prog",
-    "eng_all",
-    "eng_tgt",
-    "eng_base",
-    "eng_out",
-)
+    "eng_ind", "eng_leaf", "eng_mixed", "eng_pt", "eng_sum", "eng_sum_joint", "eng_sleaf", "eng_direct",
+    "eng_grid", "eng_state", "eng_city_sum", "eng_city_state", "eng_tgt", "eng_base",
+)  # fmt: skip
 
 
 def drop_temp_tables() -> list[str]:
@@ -103,285 +111,402 @@ def indicator_set(d: Dialect, indicator_ids: list[int] | None) -> list[str]:
 
 
 def leaves(d: Dialect) -> list[str]:
-    """Approved values, keeping per series only its finest kind of period (quarters over
-    reporting years over custom spans), so overlapping periods are not counted twice."""
+    """Approved values. Where an indicator mixes kinds of period (quarters and a reporting
+    year, say), each series keeps only its finest kind, so nothing is counted twice."""
     rank = KIND_RANK.format(p="p")
     return [
         d.temp_table(
             "eng_leaf",
             f"""
-            SELECT ind, city, agency, cat, period, pstart, pend, val, num, den FROM (
-              SELECT v.indicator_id AS ind, COALESCE(r.city_id, 0) AS city,
-                     COALESCE(r.agency_id, 0) AS agency, COALESCE(v.category_id, 0) AS cat,
-                     r.period_id AS period, p.start_date AS pstart, p.end_date AS pend,
-                     {rank} AS krank,
-                     MIN({rank}) OVER (PARTITION BY v.indicator_id, r.city_id, r.agency_id,
-                                       v.category_id) AS minrank,
-                     v.value AS val, v.numerator AS num, v.denominator AS den
-              FROM indicators_indicatorvalue v
-              JOIN eng_ind e ON e.ind = v.indicator_id
-              JOIN indicators_progressreport r ON r.id = v.report_id
-              JOIN monitoring_reportingperiod p ON p.id = r.period_id
-              WHERE r.status IN {APPROVED} AND v.value IS NOT NULL
-            ) x WHERE krank = minrank
+            SELECT v.indicator_id AS ind, COALESCE(r.city_id, 0) AS city,
+                   COALESCE(r.agency_id, 0) AS agency, COALESCE(v.category_id, 0) AS cat,
+                   r.period_id AS pt, p.start_date AS pstart, p.end_date AS pend,
+                   {rank} AS krank, {d.real("v.value")} AS val, {d.real("v.numerator")} AS num,
+                   {d.real("v.denominator")} AS den,
+                   CASE WHEN e.time_rule = 'sum' THEN 1 ELSE 0 END AS summed
+            FROM indicators_indicatorvalue v
+            JOIN eng_ind e ON e.ind = v.indicator_id
+            JOIN indicators_progressreport r ON r.id = v.report_id
+            JOIN monitoring_reportingperiod p ON p.id = r.period_id
+            WHERE r.status IN {APPROVED} AND v.value IS NOT NULL
             """,
         ),
-        *d.analyze("eng_leaf"),
-        # As-of points: every period with data, with the reporting year that contains it.
+        # As-of points: each period with data, with the reporting year that contains it
+        # (a programme period of kind 'year', else the calendar year).
         d.temp_table(
             "eng_pt",
             f"""
-            SELECT t.ind, t.pt, t.pt_end, t.pt_start,
-                   COALESCE(y.id, 0) AS ypt, COALESCE(y.start_date, {d.year_start("t.pt_end")}) AS ystart,
-                   y.end_date AS yend
-            FROM (SELECT DISTINCT ind, period AS pt, pend AS pt_end, pstart AS pt_start
-                  FROM eng_leaf) t
-            JOIN eng_ind e ON e.ind = t.ind
-            LEFT JOIN monitoring_reportingperiod y
-              ON y.programme_id = e.prog AND y.kind = 'year'
-             AND y.start_date <= t.pt_end AND y.end_date >= t.pt_end
+            SELECT t.*,
+                   CASE WHEN {d.days("t.pend", "t.prog_start")} < 0 THEN 0.0
+                        WHEN {d.days("t.pend", "t.prog_end")} >= 0 THEN 1.0
+                        ELSE ({d.days("t.pend", "t.prog_start")} + 1) * 1.0
+                             / ({d.days("t.prog_end", "t.prog_start")} + 1) END AS prog_elapsed,
+                   CASE WHEN t.yend IS NULL THEN 1.0
+                        ELSE ({d.days("t.pend", "t.ystart")} + 1) * 1.0
+                             / ({d.days("t.yend", "t.ystart")} + 1) END AS year_elapsed
+            FROM (
+              SELECT t.ind, t.pt, t.pstart, t.pend, t.krank, COALESCE(y.id, 0) AS ypt,
+                     COALESCE(y.start_date, {d.year_start("t.pend")}) AS ystart, y.end_date AS yend,
+                     e.prog_start, e.prog_end
+              FROM (SELECT DISTINCT ind, pt, pstart, pend, krank FROM eng_leaf) t
+              JOIN eng_ind e ON e.ind = t.ind
+              LEFT JOIN monitoring_reportingperiod y
+                ON y.programme_id = e.prog AND y.kind = 'year'
+               AND y.start_date <= t.pend AND y.end_date >= t.pend
+            ) t
             """,
         ),
+        "CREATE INDEX eng_pt_i ON eng_pt (ind, pt)",
         d.temp_table(
-            "eng_series",
-            "SELECT ind, city, agency, cat, MIN(pend) AS first_end FROM eng_leaf "
-            "GROUP BY ind, city, agency, cat",
+            "eng_mixed",
+            "SELECT ind FROM eng_pt GROUP BY ind HAVING MIN(krank) < MAX(krank)",
         ),
+        # Only indicators that mix kinds are touched: the finest kind per series is kept.
+        f"""DELETE FROM eng_leaf WHERE ({SERIES}, krank) IN (
+              SELECT l.ind, l.city, l.agency, l.cat, l.krank
+              FROM eng_leaf l
+              JOIN (SELECT {SERIES}, MIN(krank) AS finest FROM eng_leaf
+                    WHERE ind IN (SELECT ind FROM eng_mixed) GROUP BY {SERIES}) f
+                ON f.ind = l.ind AND f.city = l.city AND f.agency = l.agency AND f.cat = l.cat
+              WHERE l.krank > f.finest)""",
         *d.analyze("eng_pt"),
-        *d.analyze("eng_series"),
     ]
 
 
+def _grid_points(summed_rule: str) -> str:
+    """Series (of non-summed indicators whose time rule matches) × as-of points from their
+    first value on, with the value at each point if there is one."""
+    return f"""
+        SELECT s.ind, s.city, s.agency, s.cat, t.pt, t.pend, t.ystart,
+               l.val, l.num, l.den, l.pstart AS vstart
+        FROM (SELECT l.ind, l.city, l.agency, l.cat, MIN(l.pend) AS first_end
+              FROM eng_sleaf l JOIN eng_ind e ON e.ind = l.ind
+              WHERE {summed_rule}
+              GROUP BY l.ind, l.city, l.agency, l.cat) s
+        JOIN eng_pt t ON t.ind = s.ind AND t.pend >= s.first_end
+        LEFT JOIN eng_sleaf l ON l.ind = s.ind AND l.city = s.city
+             AND l.agency = s.agency AND l.cat = s.cat AND l.pt = t.pt
+    """
+
+
 def grid(d: Dialect) -> list[str]:
-    """Each series at each as-of point from its first value on, with cumulative aggregates
-    (life to date, and year to date within the reporting year)."""
-    w_ltd = (
-        "PARTITION BY g.ind, g.city, g.agency, g.cat ORDER BY g.pt_end "
-        "ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW"
+    """For indicators that do not add up over time: each series at every as-of point from its
+    first value on, with its value at that point (if any) and its figure to date by the time
+    rule, carrying the last state forward. 'latest' needs only the carried value; 'max' and
+    'mean' need running aggregates too (computed only for them)."""
+    frame = "ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW"
+    # Ordering the life-to-date window by (ystart, pend) — the same order as by pend, since
+    # years follow each other — lets it share one sort with the year-to-date window.
+    w = f"PARTITION BY {SERIES} ORDER BY ystart, pend {frame}"
+    wy = f"PARTITION BY {SERIES}, ystart ORDER BY pend {frame}"
+    wl = f"PARTITION BY {SERIES}, grp ORDER BY pend"
+    yv = "CASE WHEN vstart >= ystart THEN {c} END"
+    carried = """FIRST_VALUE(val) OVER wl AS last_val, FIRST_VALUE(num) OVER wl AS last_num,
+                 FIRST_VALUE(den) OVER wl AS last_den, FIRST_VALUE(vstart) OVER wl AS last_start"""
+    nothing = ", ".join(
+        f"{NULL_REAL} AS {c}"
+        for c in (
+            "l_max",
+            "l_avg",
+            "l_num",
+            "l_den",
+            "l_cden",
+            "y_max",
+            "y_avg",
+            "y_cnt",
+            "y_num",
+            "y_den",
+            "y_cden",
+        )
     )
-    w_ytd = (
-        "PARTITION BY g.ind, g.city, g.agency, g.cat, g.ystart ORDER BY g.pt_end "
-        "ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW"
-    )
-    yv = "CASE WHEN g.pstart >= g.ystart THEN g.{c} END"
     return [
         d.temp_table(
             "eng_grid",
             f"""
-            SELECT g.*,
-              SUM(g.val) OVER w_ltd AS l_sum, MAX(g.val) OVER w_ltd AS l_max,
-              AVG(g.val) OVER w_ltd AS l_avg, COUNT(g.val) OVER w_ltd AS l_cnt,
-              SUM(g.num) OVER w_ltd AS l_num, SUM(g.den) OVER w_ltd AS l_den,
-              COUNT(g.den) OVER w_ltd AS l_cden,
-              MAX(CASE WHEN g.val IS NOT NULL THEN g.pend END) OVER w_ltd AS l_last,
-              SUM({yv.format(c="val")}) OVER w_ytd AS y_sum,
-              MAX({yv.format(c="val")}) OVER w_ytd AS y_max,
-              AVG({yv.format(c="val")}) OVER w_ytd AS y_avg,
-              COUNT({yv.format(c="val")}) OVER w_ytd AS y_cnt,
-              SUM({yv.format(c="num")}) OVER w_ytd AS y_num,
-              SUM({yv.format(c="den")}) OVER w_ytd AS y_den,
-              COUNT({yv.format(c="den")}) OVER w_ytd AS y_cden,
-              MAX(CASE WHEN g.val IS NOT NULL AND g.pstart >= g.ystart THEN g.pend END)
-                OVER w_ytd AS y_last
+            SELECT x.*, {carried}
+            FROM (SELECT g.*, COUNT(val) OVER w AS grp, COUNT(val) OVER w AS l_cnt, {nothing}
+                  FROM ({_grid_points("e.time_rule = 'latest'")}) g
+                  WINDOW w AS ({w})) x
+            WINDOW wl AS ({wl})
+            """,
+        ),
+        f"""INSERT INTO eng_grid
+            SELECT x.*, {carried}
             FROM (
-              SELECT s.ind, s.city, s.agency, s.cat, t.pt, t.pt_end, t.ypt, t.ystart,
-                     l.val, l.num, l.den, l.pstart, l.pend
-              FROM eng_series s
-              JOIN eng_pt t ON t.ind = s.ind AND t.pt_end >= s.first_end
-              LEFT JOIN eng_leaf l ON l.ind = s.ind AND l.city = s.city
-                   AND l.agency = s.agency AND l.cat = s.cat AND l.period = t.pt
-            ) g
-            WINDOW w_ltd AS ({w_ltd}), w_ytd AS ({w_ytd})
-            """,
-        ),
-        *d.analyze("eng_grid"),
-        # The value (and parts) of each series' latest period up to each point.
+              SELECT g.*,
+                     COUNT(val) OVER w AS grp, COUNT(val) OVER w AS l_cnt,
+                     MAX(val) OVER w AS l_max, AVG(val) OVER w AS l_avg,
+                     SUM(num) OVER w AS l_num, SUM(den) OVER w AS l_den, COUNT(den) OVER w AS l_cden,
+                     MAX({yv.format(c="val")}) OVER wy AS y_max, AVG({yv.format(c="val")}) OVER wy AS y_avg,
+                     COUNT({yv.format(c="val")}) OVER wy AS y_cnt, SUM({yv.format(c="num")}) OVER wy AS y_num,
+                     SUM({yv.format(c="den")}) OVER wy AS y_den, COUNT({yv.format(c="den")}) OVER wy AS y_cden
+              FROM ({_grid_points("e.time_rule <> 'latest'")}) g
+              WINDOW w AS ({w}), wy AS ({wy})
+            ) x
+            WINDOW wl AS ({wl})""",
+    ]
+
+
+def _over_time(e: str, span: str) -> str:
+    """A series' figure over a span (``l`` or ``y``) for indicators that do not add up over
+    time: value, numerator, denominator, count."""
+    last_ok = "1 = 1" if span == "l" else "g.last_start >= g.ystart"
+    weighted = f"(e.measure = 'percent' AND g.{span}_cden = g.{span}_cnt AND g.{span}_den > 0)"
+    return f"""
+      CASE {e}.time_rule
+        WHEN 'max' THEN g.{span}_max
+        WHEN 'mean' THEN CASE WHEN {weighted} THEN g.{span}_num * 100.0 / g.{span}_den ELSE g.{span}_avg END
+        ELSE CASE WHEN {last_ok} THEN g.last_val END END AS {span}_val,
+      CASE {e}.time_rule WHEN 'latest' THEN CASE WHEN {last_ok} THEN g.last_num END
+        WHEN 'mean' THEN CASE WHEN {weighted} THEN g.{span}_num END END AS {span}_num,
+      CASE {e}.time_rule WHEN 'latest' THEN CASE WHEN {last_ok} THEN g.last_den END
+        WHEN 'mean' THEN CASE WHEN {weighted} THEN g.{span}_den END END AS {span}_den,
+      g.{span}_cnt AS {span}_n"""
+
+
+def state_sources(d: Dialect) -> list[str]:
+    """Grid rows of indicators that do not add up over time, with their figure in the period,
+    in the year to date and to date."""
+    return [
         d.temp_table(
-            "eng_last",
-            """
+            "eng_state",
+            f"""
             SELECT g.ind, g.city, g.agency, g.cat, g.pt,
-                   ll.val AS l_val, ll.num AS l_lnum, ll.den AS l_lden,
-                   yl.val AS y_val, yl.num AS y_lnum, yl.den AS y_lden
-            FROM eng_grid g
-            JOIN eng_leaf ll ON ll.ind = g.ind AND ll.city = g.city AND ll.agency = g.agency
-                 AND ll.cat = g.cat AND ll.pend = g.l_last
-            LEFT JOIN eng_leaf yl ON yl.ind = g.ind AND yl.city = g.city AND yl.agency = g.agency
-                 AND yl.cat = g.cat AND yl.pend = g.y_last
+                   g.val AS p_val, g.num AS p_num, g.den AS p_den,
+                   CASE WHEN g.val IS NULL THEN 0 ELSE 1 END AS p_n,
+                   {_over_time("e", "y")}, {_over_time("e", "l")}
+            FROM eng_grid g JOIN eng_ind e ON e.ind = g.ind
             """,
         ),
-        *d.analyze("eng_last"),
+        *d.index("eng_state", f"{SERIES}, pt"),
+        *d.analyze("eng_state"),
     ]
 
 
-def _time_combined(prefix: str, last: str) -> str:
-    """Value, numerator, denominator and count of a series over a span, by time rule."""
-    p, lv = prefix, last
-    weighted_ok = f"(e.measure = 'percent' AND {p}_cden = {p}_cnt AND {p}_den > 0)"
-    return f"""
-      CASE e.time_rule
-        WHEN 'sum' THEN {p}_sum
-        WHEN 'max' THEN {p}_max
-        WHEN 'mean' THEN CASE WHEN {weighted_ok} THEN {p}_num * 100.0 / {p}_den ELSE {p}_avg END
-        ELSE {lv}_val END AS val,
-      CASE e.time_rule WHEN 'latest' THEN {lv}_lnum
-        WHEN 'mean' THEN CASE WHEN {weighted_ok} THEN {p}_num END END AS num,
-      CASE e.time_rule WHEN 'latest' THEN {lv}_lden
-        WHEN 'mean' THEN CASE WHEN {weighted_ok} THEN {p}_den END END AS den,
-      {p}_cnt AS n"""
+PATHS = {
+    # path: (agencies' rows, joint (consolidated) rows, spans they carry, the city table)
+    "sum": ("eng_sum", "eng_sum_joint", ("p",), "eng_city_sum"),
+    "state": ("eng_state", "eng_state", SPANS, "eng_city_state"),
+}
 
 
-def series_spans(d: Dialect) -> list[str]:
-    """Per series, per as-of point, per span: its combined value."""
+def split_leaves(d: Dialect) -> list[str]:
+    """Split the approved values by path, so each step scans only what it uses: summed
+    indicators' agency rows and joint rows apart, and the other indicators' rows."""
+    sum_cols = "ind, city, agency, cat, pt, val AS p_val, num AS p_num, den AS p_den, 1 AS p_n"
     return [
         d.temp_table(
-            "eng_ss",
-            f"""
-            SELECT g.ind, g.city, g.agency, g.cat, g.pt, 'period' AS span,
-                   g.val, g.num, g.den, 1 AS n
-            FROM eng_grid g WHERE g.val IS NOT NULL
-            UNION ALL
-            SELECT g.ind, g.city, g.agency, g.cat, g.pt, 'ltd' AS span, {_time_combined("g.l", "x.l")}
-            FROM eng_grid g JOIN eng_ind e ON e.ind = g.ind
-            JOIN eng_last x ON x.ind = g.ind AND x.city = g.city AND x.agency = g.agency
-                 AND x.cat = g.cat AND x.pt = g.pt
-            UNION ALL
-            SELECT g.ind, g.city, g.agency, g.cat, g.pt, 'ytd' AS span, {_time_combined("g.y", "x.y")}
-            FROM eng_grid g JOIN eng_ind e ON e.ind = g.ind
-            JOIN eng_last x ON x.ind = g.ind AND x.city = g.city AND x.agency = g.agency
-                 AND x.cat = g.cat AND x.pt = g.pt
-            WHERE g.y_cnt > 0
-            """,
+            "eng_sum", f"SELECT {sum_cols} FROM eng_leaf WHERE summed = 1 AND agency <> 0"
         ),
-        *d.analyze("eng_ss"),
+        d.temp_table(
+            "eng_sum_joint", f"SELECT {sum_cols} FROM eng_leaf WHERE summed = 1 AND agency = 0"
+        ),
+        d.temp_table("eng_sleaf", "SELECT * FROM eng_leaf WHERE summed = 0"),
+        "DROP TABLE eng_leaf",
+        # Summed indicators whose cells can go straight from agencies to the programme (sums
+        # of sums, no consolidated figures): their cities' cells need not be computed.
+        d.temp_table(
+            "eng_direct",
+            """SELECT e.ind FROM eng_ind e
+               WHERE e.time_rule = 'sum' AND e.measure IN ('count', 'amount')
+                 AND e.place_rule = 'sum'
+                 AND e.ind NOT IN (SELECT ind FROM eng_sum_joint)""",
+        ),
+        "CREATE INDEX eng_direct_i ON eng_direct (ind)",
+        *d.index("eng_sleaf", f"{SERIES}, pt"),
+        *d.index("eng_sum_joint", f"{SERIES}, pt"),
+        *d.analyze("eng_sum"),
+        *d.analyze("eng_sum_joint"),
+        *d.analyze("eng_sleaf"),
     ]
 
 
-def _combine(rule: str, src: str, additive_method: str = "'sum'") -> str:
-    """Combine rows of ``src`` (val, num, den, n) by a place-like ``rule``; returns val, num,
-    den, n and method. Percentages are weighted when every part has its numerator and
-    denominator, else an unweighted mean (flagged by its method)."""
-    weighted_ok = f"(COUNT({src}.den) = COUNT(*) AND SUM({src}.den) > 0)"
+def _agencies(span: str) -> str:
+    """Per city: the joint (consolidated) figure, else the agencies combined."""
+    v, n, de, c = f"s.{span}_val", f"s.{span}_num", f"s.{span}_den", f"s.{span}_n"
+    joint, parts = "s.agency = 0", "s.agency <> 0"
+    has_joint = f"COUNT({v}) FILTER (WHERE {joint}) > 0"
+    weighted = (
+        f"(COUNT({de}) FILTER (WHERE {parts}) = COUNT({v}) FILTER (WHERE {parts}) "
+        f"AND SUM({de}) FILTER (WHERE {parts}) > 0)"
+    )
     return f"""
-      CASE
-        WHEN e.measure = 'yes_no' AND {rule} = 'all' THEN MIN({src}.val)
-        WHEN e.measure = 'yes_no' THEN MAX({src}.val)
-        WHEN e.measure = 'percent' AND {weighted_ok} THEN SUM({src}.num) * 100.0 / SUM({src}.den)
-        WHEN e.measure = 'percent' OR {rule} = 'mean' THEN AVG({src}.val)
-        ELSE SUM({src}.val) END AS val,
-      CASE WHEN e.measure = 'percent' AND {weighted_ok} THEN SUM({src}.num) END AS num,
-      CASE WHEN e.measure = 'percent' AND {weighted_ok} THEN SUM({src}.den) END AS den,
-      SUM({src}.n) AS n,
-      CASE
-        WHEN e.measure = 'yes_no' AND {rule} = 'all' THEN 'all'
+      CASE WHEN {has_joint} THEN MAX({v}) FILTER (WHERE {joint})
+        WHEN e.measure = 'yes_no' THEN MAX({v}) FILTER (WHERE {parts})
+        WHEN e.measure = 'percent' AND {weighted}
+          THEN SUM({n}) FILTER (WHERE {parts}) * 100.0 / SUM({de}) FILTER (WHERE {parts})
+        WHEN e.measure = 'percent' THEN AVG({v}) FILTER (WHERE {parts})
+        ELSE SUM({v}) FILTER (WHERE {parts}) END AS {span}_val,
+      CASE WHEN {has_joint} THEN MAX({n}) FILTER (WHERE {joint})
+        WHEN e.measure = 'percent' AND {weighted} THEN SUM({n}) FILTER (WHERE {parts}) END AS {span}_num,
+      CASE WHEN {has_joint} THEN MAX({de}) FILTER (WHERE {joint})
+        WHEN e.measure = 'percent' AND {weighted} THEN SUM({de}) FILTER (WHERE {parts}) END AS {span}_den,
+      CASE WHEN {has_joint} THEN MAX({c}) FILTER (WHERE {joint})
+        ELSE SUM({c}) FILTER (WHERE {parts}) END AS {span}_n,
+      CASE WHEN {has_joint} THEN 'consolidated'
         WHEN e.measure = 'yes_no' THEN 'any'
-        WHEN e.measure = 'percent' AND {weighted_ok} THEN 'weighted'
+        WHEN e.measure = 'percent' AND {weighted} THEN 'weighted'
         WHEN e.measure = 'percent' THEN 'unweighted'
-        WHEN {rule} = 'mean' THEN 'mean'
-        ELSE {additive_method} END AS method"""
+        WHEN e.agency_rule = 'consolidated' THEN 'gross'
+        ELSE 'sum' END AS {span}_method"""
 
 
-def scopes(d: Dialect) -> list[str]:
-    """Series values → city (agencies combined), agency and programme (cities combined)."""
-    gross_or_sum = "CASE WHEN e.agency_rule = 'consolidated' THEN 'gross' ELSE 'sum' END"
+def _places(span: str, src: str) -> str:
+    """Cities combined by the place rule (for an agency, or for the programme)."""
+    v, n, de, c = f"{src}.{span}_val", f"{src}.{span}_num", f"{src}.{span}_den", f"{src}.{span}_n"
+    weighted = f"(COUNT({de}) = COUNT({v}) AND SUM({de}) > 0)"
+    return f"""
+      CASE
+        WHEN e.measure = 'yes_no' AND e.place_rule = 'all' THEN MIN({v})
+        WHEN e.measure = 'yes_no' THEN MAX({v})
+        WHEN e.measure = 'percent' AND {weighted} THEN SUM({n}) * 100.0 / SUM({de})
+        WHEN e.measure = 'percent' OR e.place_rule = 'mean' THEN AVG({v})
+        ELSE SUM({v}) END AS {span}_val,
+      CASE WHEN e.measure = 'percent' AND {weighted} THEN SUM({n}) END AS {span}_num,
+      CASE WHEN e.measure = 'percent' AND {weighted} THEN SUM({de}) END AS {span}_den,
+      SUM({c}) AS {span}_n,
+      CASE
+        WHEN e.measure = 'yes_no' AND e.place_rule = 'all' THEN 'all'
+        WHEN e.measure = 'yes_no' THEN 'any'
+        WHEN e.measure = 'percent' AND {weighted} THEN 'weighted'
+        WHEN e.measure = 'percent' THEN 'unweighted'
+        WHEN e.place_rule = 'mean' THEN 'mean'
+        ELSE 'sum' END AS {span}_method"""
+
+
+def _cols(spans: tuple[str, ...], prefix: str, *, method: str | None = None) -> str:
+    """The span columns of one scope branch, in a fixed order: val, num, den, n, method."""
+    out = []
+    for sp in spans:
+        out += [f"{prefix}{sp}_{c}" for c in ("val", "num", "den", "n")]
+        out.append(f"'{method}' AS {sp}_method" if method else f"{prefix}{sp}_method")
+    return ", ".join(out)
+
+
+def cities(d: Dialect) -> list[str]:
+    """Per path, each city's figures: the consolidated figure, else agencies combined.
+
+    Sums: a consolidated figure replaces the agencies' for its period. States: each span
+    falls back to the agencies where the consolidated series has no figure for it."""
+    sum_parts, sum_joint, _, sum_table = PATHS["sum"]
+    state_source, _, state_spans, state_table = PATHS["state"]
     return [
-        # Per city: the joint value where the RCO entered one, else the agencies combined.
         d.temp_table(
-            "eng_city",
+            sum_table,
             f"""
-            SELECT s.ind, s.city, s.cat, s.pt, s.span, s.val, s.num, s.den, s.n,
-                   'consolidated' AS method
-            FROM eng_ss s WHERE s.city <> 0 AND s.agency = 0
+            SELECT s.ind, s.city, s.cat, s.pt, {_cols(("p",), "s.", method="consolidated")}
+            FROM {sum_joint} s WHERE s.city <> 0
             UNION ALL
-            SELECT s.ind, s.city, s.cat, s.pt, s.span,
-                   {_combine("'sum'", "s", gross_or_sum)}
-            FROM (SELECT s.* FROM eng_ss s
-                  WHERE s.city <> 0 AND s.agency <> 0
-                    AND NOT EXISTS (SELECT 1 FROM eng_ss j WHERE j.ind = s.ind
-                        AND j.city = s.city AND j.agency = 0 AND j.cat = s.cat
-                        AND j.pt = s.pt AND j.span = s.span)) s
-            JOIN eng_ind e ON e.ind = s.ind
-            GROUP BY s.ind, s.city, s.cat, s.pt, s.span, e.measure, e.agency_rule
+            SELECT a.ind, a.city, a.cat, a.pt,
+              CASE WHEN e.measure = 'yes_no' THEN a.mx
+                WHEN e.measure = 'percent' AND a.cd = a.cv AND a.sd > 0 THEN a.sn * 100.0 / a.sd
+                WHEN e.measure = 'percent' THEN a.av
+                ELSE a.sm END AS p_val,
+              CASE WHEN e.measure = 'percent' AND a.cd = a.cv AND a.sd > 0 THEN a.sn END AS p_num,
+              CASE WHEN e.measure = 'percent' AND a.cd = a.cv AND a.sd > 0 THEN a.sd END AS p_den,
+              a.nn AS p_n,
+              CASE WHEN e.measure = 'yes_no' THEN 'any'
+                WHEN e.measure = 'percent' AND a.cd = a.cv AND a.sd > 0 THEN 'weighted'
+                WHEN e.measure = 'percent' THEN 'unweighted'
+                WHEN e.agency_rule = 'consolidated' THEN 'gross'
+                ELSE 'sum' END AS p_method
+            FROM (
+              SELECT s.ind, s.city, s.cat, s.pt, SUM(s.p_val) AS sm, MAX(s.p_val) AS mx,
+                     AVG(s.p_val) AS av, SUM(s.p_num) AS sn, SUM(s.p_den) AS sd,
+                     COUNT(s.p_den) AS cd, COUNT(s.p_val) AS cv, SUM(s.p_n) AS nn
+              FROM {sum_parts} s
+              WHERE s.city <> 0
+                AND (s.cat = 0 OR s.ind NOT IN (SELECT ind FROM eng_direct))
+                AND NOT EXISTS (
+                  SELECT 1 FROM {sum_joint} j WHERE j.ind = s.ind AND j.city = s.city
+                  AND j.cat = s.cat AND j.pt = s.pt)
+              GROUP BY s.ind, s.city, s.cat, s.pt
+            ) a JOIN eng_ind e ON e.ind = a.ind
             """,
         ),
-        *d.analyze("eng_city"),
-        # Per agency, across its cities, by the place rule.
+        *d.analyze(sum_table),
         d.temp_table(
-            "eng_agency",
+            state_table,
             f"""
-            SELECT s.ind, s.agency, s.cat, s.pt, s.span, {_combine("e.place_rule", "s")}
-            FROM eng_ss s
-            JOIN eng_ind e ON e.ind = s.ind
-            WHERE e.place_rule <> 'none' AND s.agency <> 0 AND s.city <> 0 AND s.cat = 0
-            GROUP BY s.ind, s.agency, s.cat, s.pt, s.span, e.measure, e.place_rule
+            SELECT s.ind, s.city, s.cat, s.pt, {", ".join(_agencies(sp) for sp in state_spans)}
+            FROM {state_source} s JOIN eng_ind e ON e.ind = s.ind
+            WHERE s.city <> 0
+            GROUP BY s.ind, s.city, s.cat, s.pt, e.measure, e.agency_rule
             """,
         ),
-        # The programme: a total reported for the whole programme, else the cities combined.
-        d.temp_table(
-            "eng_prog",
-            f"""
-            SELECT s.ind, s.cat, s.pt, s.span, s.val, s.num, s.den, s.n, 'reported' AS method
-            FROM eng_ss s JOIN eng_ind e ON e.ind = s.ind
-            WHERE s.city = 0 AND s.agency = 0
-            UNION ALL
-            SELECT c.ind, c.cat, c.pt, c.span, {_combine("e.place_rule", "c")}
-            FROM eng_city c JOIN eng_ind e ON e.ind = c.ind
-            WHERE e.place_rule <> 'none'
-              AND NOT EXISTS (SELECT 1 FROM eng_ss r WHERE r.ind = c.ind AND r.city = 0
-                  AND r.agency = 0 AND r.cat = c.cat AND r.pt = c.pt AND r.span = c.span)
-            GROUP BY c.ind, c.cat, c.pt, c.span, e.measure, e.place_rule
-            """,
-        ),
-        # Every scope in one table, with the cells each scope keeps.
-        d.temp_table(
-            "eng_all",
-            """
-            SELECT ind, 'programme' AS scope, 0 AS city, 0 AS agency, cat, pt, span,
-                   val, num, den, n, method FROM eng_prog
-            UNION ALL
-            SELECT ind, 'city', city, 0, cat, pt, span, val, num, den, n, method FROM eng_city
-            UNION ALL
-            SELECT ind, 'agency', 0, agency, cat, pt, span, val, num, den, n, method FROM eng_agency
-            UNION ALL
-            SELECT s.ind, 'city_agency', s.city, s.agency, s.cat, s.pt, s.span, s.val, s.num,
-                   s.den, s.n, 'value'
-            FROM eng_ss s WHERE s.city <> 0 AND s.agency <> 0 AND s.cat = 0
-            """,
-        ),
-        *d.analyze("eng_all"),
+        *d.analyze(state_table),
     ]
+
+
+def scope_rows(path: str) -> str:
+    """Every scope's rows of one path: city × agency (the series), city, agency, programme."""
+    parts, joint, spans, city = PATHS[path]
+    places = ", ".join(_places(sp, "s") for sp in spans)
+    direct = (
+        ""
+        if path != "sum"
+        else f"""
+        UNION ALL
+        SELECT s.ind, 4, 0, 0, s.cat, s.pt, {places}
+        FROM {parts} s JOIN eng_ind e ON e.ind = s.ind
+        WHERE s.cat <> 0 AND s.ind IN (SELECT ind FROM eng_direct)
+        GROUP BY s.ind, s.cat, s.pt, e.measure, e.place_rule"""
+    )
+    city_places = ", ".join(_places(sp, "c") for sp in spans)
+    return f"""
+        SELECT s.ind, 1 AS scope, s.city, s.agency, s.cat, s.pt,
+               {_cols(spans, "s.", method="value")}
+        FROM {parts} s WHERE s.city <> 0 AND s.agency <> 0 AND s.cat = 0
+        UNION ALL
+        SELECT c.ind, 2, c.city, 0, c.cat, c.pt, {_cols(spans, "c.")}
+        FROM {city} c WHERE c.cat = 0
+        UNION ALL
+        SELECT s.ind, 3, 0, s.agency, 0, s.pt, {places}
+        FROM {parts} s JOIN eng_ind e ON e.ind = s.ind
+        WHERE s.city <> 0 AND s.agency <> 0 AND s.cat = 0 AND e.place_rule <> 'none'
+        GROUP BY s.ind, s.agency, s.pt, e.measure, e.place_rule
+        UNION ALL
+        SELECT s.ind, 4, 0, 0, s.cat, s.pt, {_cols(spans, "s.", method="reported")}
+        FROM {joint} s WHERE s.city = 0 AND s.agency = 0
+        UNION ALL
+        SELECT c.ind, 4, 0, 0, c.cat, c.pt, {city_places}
+        FROM {city} c JOIN eng_ind e ON e.ind = c.ind
+        WHERE e.place_rule <> 'none' AND NOT EXISTS (
+            SELECT 1 FROM {joint} r WHERE r.ind = c.ind AND r.city = 0 AND r.agency = 0
+            AND r.cat = c.cat AND r.pt = c.pt)
+        GROUP BY c.ind, c.cat, c.pt, e.measure, e.place_rule
+        {direct}
+    """
 
 
 def targets_and_baselines(d: Dialect) -> list[str]:
     """Targets per scope key (explicit; else the sum of finer targets where figures add up)
     and baselines per scope (explicit; else the sum of city baselines for summed indicators)."""
-    tgt_cols = "ind, city, agency, tperiod, cat, value"
+    cols = "ind, city, agency, tperiod, cat, value"
     return [
         d.temp_table(
             "eng_tgt",
-            """
+            f"""
             SELECT t.indicator_id AS ind, COALESCE(t.city_id, 0) AS city,
                    COALESCE(t.agency_id, 0) AS agency, COALESCE(t.period_id, 0) AS tperiod,
-                   COALESCE(t.category_id, 0) AS cat, t.value AS value
+                   COALESCE(t.category_id, 0) AS cat, {d.real("t.value")} AS value
             FROM indicators_target t JOIN eng_ind e ON e.ind = t.indicator_id
             """,
         ),
-        # city from city × agency, where the city has none and agencies add up
-        f"""INSERT INTO eng_tgt ({tgt_cols})
+        f"""INSERT INTO eng_tgt ({cols})
             SELECT t.ind, t.city, 0, t.tperiod, t.cat, SUM(t.value)
             FROM eng_tgt t JOIN eng_ind e ON e.ind = t.ind
             WHERE t.city <> 0 AND t.agency <> 0 AND e.measure IN {ADDITIVE}
               AND NOT EXISTS (SELECT 1 FROM eng_tgt x WHERE x.ind = t.ind AND x.city = t.city
                   AND x.agency = 0 AND x.tperiod = t.tperiod AND x.cat = t.cat)
             GROUP BY t.ind, t.city, t.tperiod, t.cat""",
-        # agency across cities
-        f"""INSERT INTO eng_tgt ({tgt_cols})
+        f"""INSERT INTO eng_tgt ({cols})
             SELECT t.ind, 0, t.agency, t.tperiod, t.cat, SUM(t.value)
             FROM eng_tgt t JOIN eng_ind e ON e.ind = t.ind
             WHERE t.city <> 0 AND t.agency <> 0 AND e.measure IN {ADDITIVE}
               AND e.place_rule = 'sum'
             GROUP BY t.ind, t.agency, t.tperiod, t.cat""",
-        # programme from cities
-        f"""INSERT INTO eng_tgt ({tgt_cols})
+        f"""INSERT INTO eng_tgt ({cols})
             SELECT t.ind, 0, 0, t.tperiod, t.cat, SUM(t.value)
             FROM eng_tgt t JOIN eng_ind e ON e.ind = t.ind
             WHERE t.city <> 0 AND t.agency = 0 AND e.measure IN {ADDITIVE}
@@ -393,8 +518,8 @@ def targets_and_baselines(d: Dialect) -> list[str]:
         *d.analyze("eng_tgt"),
         d.temp_table(
             "eng_base",
-            """
-            SELECT b.indicator_id AS ind, COALESCE(b.city_id, 0) AS city, b.value AS value
+            f"""
+            SELECT b.indicator_id AS ind, COALESCE(b.city_id, 0) AS city, {d.real("b.value")} AS value
             FROM indicators_baseline b JOIN eng_ind e ON e.ind = b.indicator_id
             """,
         ),
@@ -406,106 +531,116 @@ def targets_and_baselines(d: Dialect) -> list[str]:
     ]
 
 
-def _ratio(actual: str, goal: str, d: Dialect) -> str:
-    """Achievement of ``actual`` against ``goal`` (%), by direction and target kind."""
-    base = "COALESCE(a.baseline, 0)"
-    return f"""CASE
-      WHEN {goal} IS NULL OR {actual} IS NULL THEN NULL
-      WHEN e.measure = 'yes_no' THEN CASE WHEN {actual} >= 1 THEN 100 ELSE 0 END
-      WHEN e.direction = 'decrease' THEN CASE WHEN a.baseline IS NULL OR a.baseline = {goal}
-           THEN NULL ELSE (a.baseline - {actual}) * 100.0 / (a.baseline - {goal}) END
-      WHEN e.direction = 'maintain' THEN CASE WHEN {actual} >= {goal} THEN 100
-           WHEN {goal} = 0 THEN NULL ELSE {actual} * 100.0 / {goal} END
-      WHEN e.target_kind = 'change' THEN CASE WHEN {goal} = {base} THEN NULL
-           ELSE ({actual} - {base}) * 100.0 / ({goal} - {base}) END
-      WHEN {goal} = 0 THEN CASE WHEN {actual} > 0 THEN 100 ELSE NULL END
-      ELSE {actual} * 100.0 / {goal} END"""
-
-
-def outcome(d: Dialect) -> list[str]:
-    """Targets, baselines and expected-by-now for every rollup row."""
-    elapsed_prog = (
-        f"CASE WHEN {d.days('t.pt_end', 'e.prog_start')} < 0 THEN 0.0 "
-        f"WHEN {d.days('t.pt_end', 'e.prog_end')} >= 0 THEN 1.0 "
-        f"ELSE ({d.days('t.pt_end', 'e.prog_start')} + 1) * 1.0 / "
-        f"({d.days('e.prog_end', 'e.prog_start')} + 1) END"
-    )
-    elapsed_year = (
-        "CASE WHEN t.yend IS NULL THEN 1.0 "
-        f"ELSE ({d.days('t.pt_end', 't.ystart')} + 1) * 1.0 / "
-        f"({d.days('t.yend', 't.ystart')} + 1) END"
-    )
-    base = "COALESCE(b.value, 0)"
-    lop_expected = (
-        f"CASE WHEN e.measure = 'yes_no' THEN CASE WHEN {elapsed_prog} >= 1 THEN tl.value END "
-        "WHEN e.direction = 'decrease' OR e.target_kind = 'change' THEN "
-        f"{base} + (tl.value - {base}) * {elapsed_prog} "
-        f"ELSE tl.value * {elapsed_prog} END"
-    )
-    year_expected = (
-        f"CASE WHEN e.measure = 'yes_no' THEN CASE WHEN {elapsed_year} >= 1 THEN ty.value END "
-        f"WHEN e.time_rule = 'sum' THEN ty.value * {elapsed_year} ELSE ty.value END"
-    )
-    return [
-        d.temp_table(
-            "eng_out",
-            f"""
-            SELECT a.ind, a.scope, a.city, a.agency, a.cat, a.pt, a.span, a.val, a.num,
-                   a.den, a.n, a.method, t.pt_end, b.value AS baseline,
-                   CASE a.span WHEN 'ltd' THEN tl.value WHEN 'ytd' THEN ty.value
-                        ELSE tp.value END AS target,
-                   CASE a.span WHEN 'ltd' THEN {lop_expected} WHEN 'ytd' THEN {year_expected}
-                        ELSE tp.value END AS expected
-            FROM eng_all a
-            JOIN eng_ind e ON e.ind = a.ind
-            JOIN eng_pt t ON t.ind = a.ind AND t.pt = a.pt
-            LEFT JOIN eng_base b ON b.ind = a.ind AND b.city = a.city AND a.agency = 0
-            LEFT JOIN eng_tgt tl ON tl.ind = a.ind AND tl.city = a.city AND tl.agency = a.agency
-                 AND tl.cat = a.cat AND tl.tperiod = 0
-            LEFT JOIN eng_tgt ty ON ty.ind = a.ind AND ty.city = a.city AND ty.agency = a.agency
-                 AND ty.cat = a.cat AND ty.tperiod = t.ypt AND t.ypt <> 0
-            LEFT JOIN eng_tgt tp ON tp.ind = a.ind AND tp.city = a.city AND tp.agency = a.agency
-                 AND tp.cat = a.cat AND tp.tperiod = a.pt
-            """,
-        ),
-    ]
-
-
 def _ratio(actual: str, goal: str) -> str:
-    """Achievement of ``actual`` against ``goal`` (%), by measure, direction and kind."""
-    base = "COALESCE(a.baseline, 0)"
+    """Achievement of ``actual`` against ``goal`` (%), by measure, direction and target kind."""
+    base = "COALESCE(z.baseline, 0)"
     return f"""CASE
       WHEN {goal} IS NULL OR {actual} IS NULL THEN NULL
-      WHEN e.measure = 'yes_no' THEN CASE WHEN {actual} >= 1 THEN 100 ELSE 0 END
-      WHEN e.direction = 'decrease' THEN CASE WHEN a.baseline IS NULL OR a.baseline = {goal}
-           THEN NULL ELSE (a.baseline - {actual}) * 100.0 / (a.baseline - {goal}) END
-      WHEN e.direction = 'maintain' THEN CASE WHEN {actual} >= {goal} THEN 100
+      WHEN z.measure = 'yes_no' THEN CASE WHEN {actual} >= 1 THEN 100 ELSE 0 END
+      WHEN z.direction = 'decrease' THEN CASE WHEN z.baseline IS NULL OR z.baseline = {goal}
+           THEN NULL ELSE (z.baseline - {actual}) * 100.0 / (z.baseline - {goal}) END
+      WHEN z.direction = 'maintain' THEN CASE WHEN {actual} >= {goal} THEN 100
            WHEN {goal} = 0 THEN NULL ELSE {actual} * 100.0 / {goal} END
-      WHEN e.target_kind = 'change' THEN CASE WHEN {goal} = {base} THEN NULL
+      WHEN z.target_kind = 'change' THEN CASE WHEN {goal} = {base} THEN NULL
            ELSE ({actual} - {base}) * 100.0 / ({goal} - {base}) END
       WHEN {goal} = 0 THEN CASE WHEN {actual} > 0 THEN 100 END
       ELSE {actual} * 100.0 / {goal} END"""
 
 
-def insert_rollups(computed_at_param: str) -> str:
+def _status(value: str, target: str, achievement: str, pace: str) -> str:
+    return f"""CASE
+      WHEN {value} IS NULL THEN 'no_data'
+      WHEN {target} IS NULL OR ({achievement} IS NULL AND z.measure <> 'yes_no') THEN 'not_assessed'
+      WHEN {achievement} >= 100 THEN 'achieved'
+      WHEN {pace} IS NULL OR {pace} >= z.t_on THEN 'on_track'
+      WHEN {pace} >= z.t_risk THEN 'at_risk'
+      ELSE 'off_track' END"""
+
+
+def _over_scopes(path: str) -> str:
+    """Each scope row of a path with its period, year-to-date and to-date figures. Sums over
+    time are running totals of the scope's period figures."""
+    key = "PARTITION BY a.ind, a.scope, a.city, a.agency, a.cat"
+    frame = "ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW"
+    common = (
+        "a.ind, a.scope, a.city, a.agency, a.cat, a.pt, t.pend, t.ypt, "
+        "t.prog_elapsed, t.year_elapsed, a.p_val, a.p_num, a.p_den"
+    )
+    if path == "sum":
+        in_year = "CASE WHEN t.pstart >= t.ystart THEN a.p_val END"
+        return f"""
+            SELECT {common},
+                   SUM({in_year}) OVER ({key}, t.ystart ORDER BY t.pend {frame}) AS y_val,
+                   SUM(a.p_val) OVER ({key} ORDER BY t.ystart, t.pend {frame}) AS l_val,
+                   {NULL_REAL} AS l_num, {NULL_REAL} AS l_den,
+                   SUM(a.p_n) OVER ({key} ORDER BY t.ystart, t.pend {frame}) AS l_n,
+                   a.p_method AS method
+            FROM ({scope_rows("sum")}) a JOIN eng_pt t ON t.ind = a.ind AND t.pt = a.pt
+        """
+    return f"""
+        SELECT {common}, a.y_val, a.l_val, a.l_num, a.l_den, a.l_n, a.l_method AS method
+        FROM ({scope_rows("state")}) a JOIN eng_pt t ON t.ind = a.ind AND t.pt = a.pt
+    """
+
+
+def insert_rollups(d: Dialect, path: str, computed_at_param: str) -> str:
+    """Targets, expected-by-now, achievement and status of one path's scope rows, written in
+    one statement."""
+    base = "COALESCE(y.baseline, 0)"
+    ltd_expected = (
+        "CASE WHEN y.measure = 'yes_no' THEN CASE WHEN y.prog_elapsed >= 1 THEN y.l_target END "
+        "WHEN y.direction = 'decrease' OR y.target_kind = 'change' THEN "
+        f"{base} + (y.l_target - {base}) * y.prog_elapsed "
+        "ELSE y.l_target * y.prog_elapsed END"
+    )
+    ytd_expected = (
+        "CASE WHEN y.measure = 'yes_no' THEN CASE WHEN y.year_elapsed >= 1 THEN y.y_target END "
+        "WHEN y.time_rule = 'sum' THEN y.y_target * y.year_elapsed ELSE y.y_target END"
+    )
+    ratio = {
+        name: _ratio(f"y.{a}", f"y.{g}").replace("z.", "y.")
+        for name, a, g in (
+            ("p_ach", "p_val", "p_target"),
+            ("y_ach", "y_val", "y_target"),
+            ("y_pace", "y_val", "y_expected"),
+            ("l_ach", "l_val", "l_target"),
+            ("l_pace", "l_val", "l_expected"),
+        )
+    }
     return f"""
         INSERT INTO indicators_rollup (programme_id, indicator_id, scope, city_id, agency_id,
-            span, period_id, as_of, category_id, actual, numerator, denominator, baseline,
-            target, expected, achievement, pace, status, method, n_values, computed_at)
-        SELECT x.prog, x.ind, x.scope, NULLIF(x.city, 0), NULLIF(x.agency, 0), x.span, x.pt,
-               x.pt_end, NULLIF(x.cat, 0), x.val, x.num, x.den, x.baseline, x.target,
-               x.expected, x.achievement, x.pace,
-               CASE
-                 WHEN x.val IS NULL THEN 'no_data'
-                 WHEN x.target IS NULL OR (x.achievement IS NULL AND x.measure <> 'yes_no')
-                   THEN 'not_assessed'
-                 WHEN x.achievement >= 100 THEN 'achieved'
-                 WHEN x.pace IS NULL OR x.pace >= x.t_on THEN 'on_track'
-                 WHEN x.pace >= x.t_risk THEN 'at_risk'
-                 ELSE 'off_track' END,
-               x.method, x.n, {computed_at_param}
-        FROM (SELECT a.*, e.prog, e.measure, e.t_on, e.t_risk,
-                     {_ratio("a.val", "a.target")} AS achievement,
-                     {_ratio("a.val", "a.expected")} AS pace
-              FROM eng_out a JOIN eng_ind e ON e.ind = a.ind) x
+            period_id, as_of, category_id,
+            actual, numerator, denominator, target, achievement, status,
+            ytd_actual, ytd_target, ytd_expected, ytd_achievement, ytd_status,
+            ltd_actual, ltd_numerator, ltd_denominator, baseline, ltd_target, ltd_expected,
+            ltd_achievement, ltd_pace, ltd_status, method, n_values, computed_at)
+        SELECT z.prog, z.ind, {SCOPE_NAME}, NULLIF(z.city, 0), NULLIF(z.agency, 0), z.pt, z.pend,
+               NULLIF(z.cat, 0),
+               z.p_val, z.p_num, z.p_den, z.p_target, z.p_ach,
+               {_status("z.p_val", "z.p_target", "z.p_ach", "z.p_ach")},
+               z.y_val, z.y_target, z.y_expected, z.y_ach,
+               {_status("z.y_val", "z.y_target", "z.y_ach", "z.y_pace")},
+               z.l_val, z.l_num, z.l_den, z.baseline, z.l_target, z.l_expected, z.l_ach, z.l_pace,
+               {_status("z.l_val", "z.l_target", "z.l_ach", "z.l_pace")},
+               z.method, z.l_n, {computed_at_param}
+        FROM (
+          SELECT y.*, {", ".join(f"{expr} AS {name}" for name, expr in ratio.items())}
+          FROM (
+            SELECT y.*, {ytd_expected} AS y_expected, {ltd_expected} AS l_expected
+            FROM (
+              SELECT a.*, e.prog, e.measure, e.time_rule, e.direction, e.target_kind,
+                     e.t_on, e.t_risk, b.value AS baseline, tp.value AS p_target,
+                     ty.value AS y_target, tl.value AS l_target
+              FROM ({_over_scopes(path)}) a
+              JOIN eng_ind e ON e.ind = a.ind
+              LEFT JOIN eng_base b ON b.ind = a.ind AND b.city = a.city AND a.agency = 0
+              LEFT JOIN eng_tgt tl ON tl.ind = a.ind AND tl.city = a.city
+                   AND tl.agency = a.agency AND tl.cat = a.cat AND tl.tperiod = 0
+              LEFT JOIN eng_tgt ty ON ty.ind = a.ind AND ty.city = a.city AND ty.agency = a.agency
+                   AND ty.cat = a.cat AND ty.tperiod = a.ypt AND a.ypt <> 0
+              LEFT JOIN eng_tgt tp ON tp.ind = a.ind AND tp.city = a.city AND tp.agency = a.agency
+                   AND tp.cat = a.cat AND tp.tperiod = a.pt
+            ) y
+          ) y
+        ) z
     """

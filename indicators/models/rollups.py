@@ -35,9 +35,11 @@ class Status(models.TextChoices):
 
 
 class Rollup(models.Model):
-    """One figure of one indicator for one scope, span and disaggregation cell, as of one
-    reporting period. ``span``: the period itself, the reporting year to date, or the life of
-    the programme to date."""
+    """One indicator's figures for one scope and disaggregation cell, as of one period with
+    approved data, over three spans: the period itself, the reporting year to date (``ytd_``)
+    and the life of the programme to date (``ltd_``, the headline). Spans are columns of one
+    row rather than rows, so the engine writes a third of the rows (DESIGN §10 performance);
+    exports and the API present them as rows."""
 
     class Scope(models.TextChoices):
         PROGRAMME = "programme", _("programme")
@@ -67,39 +69,55 @@ class Rollup(models.Model):
     scope = models.CharField(_("scope"), max_length=12, choices=Scope.choices)
     city = _derived_fk(City, null=True)
     agency = _derived_fk(Agency, null=True)
-    span = models.CharField(_("span"), max_length=6, choices=Span.choices)
     period = _derived_fk(ReportingPeriod)
     as_of = models.DateField(_("as of"))
     category = _derived_fk(DisaggregationCategory, null=True)
-    actual = AmountField(_("actual"), null=True)
+    # the period itself
+    actual = AmountField(_("actual in the period"), null=True)
     numerator = AmountField(_("numerator"), null=True)
     denominator = AmountField(_("denominator"), null=True)
-    baseline = AmountField(_("baseline"), null=True)
-    target = AmountField(_("target"), null=True)
-    expected = AmountField(_("expected by now"), null=True)
+    target = AmountField(_("target for the period"), null=True)
     achievement = models.DecimalField(
         _("achievement %"), max_digits=12, decimal_places=2, null=True
     )
-    pace = models.DecimalField(
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices)
+    # the reporting year to date
+    ytd_actual = AmountField(_("year to date"), null=True)
+    ytd_target = AmountField(_("target for the year"), null=True)
+    ytd_expected = AmountField(_("expected by now in the year"), null=True)
+    ytd_achievement = models.DecimalField(
+        _("achievement of the year %"), max_digits=12, decimal_places=2, null=True
+    )
+    ytd_status = models.CharField(_("status in the year"), max_length=12, choices=Status.choices)
+    # the life of the programme to date
+    ltd_actual = AmountField(_("to date"), null=True)
+    ltd_numerator = AmountField(_("numerator to date"), null=True)
+    ltd_denominator = AmountField(_("denominator to date"), null=True)
+    baseline = AmountField(_("baseline"), null=True)
+    ltd_target = AmountField(_("target"), null=True)
+    ltd_expected = AmountField(_("expected by now"), null=True)
+    ltd_achievement = models.DecimalField(
+        _("achievement %"), max_digits=12, decimal_places=2, null=True
+    )
+    ltd_pace = models.DecimalField(
         _("% of expected by now"), max_digits=12, decimal_places=2, null=True
     )
-    status = models.CharField(_("status"), max_length=12, choices=Status.choices)
+    ltd_status = models.CharField(_("status to date"), max_length=12, choices=Status.choices)
     method = models.CharField(_("how it was computed"), max_length=12, choices=Method.choices)
-    n_values = models.PositiveIntegerField(_("source values"))
+    n_values = models.PositiveIntegerField(_("source values to date"))
     computed_at = models.DateTimeField(_("computed at"))
 
     class Meta:
         verbose_name = _("rollup")
         verbose_name_plural = _("rollups")
+        # Integer-only keys: cheap to maintain when the engine writes a million rows.
         indexes = [
-            models.Index(
-                fields=["programme", "span", "scope", "as_of"], name="rollup_programme_span"
-            ),
-            models.Index(fields=["indicator", "span", "as_of"], name="rollup_indicator_span"),
+            models.Index(fields=["programme", "as_of"], name="rollup_programme_as_of"),
+            models.Index(fields=["indicator", "as_of"], name="rollup_indicator_as_of"),
         ]
 
     def __str__(self) -> str:
-        return f"{self.indicator_id} {self.scope} {self.span} {self.as_of}: {self.actual}"
+        return f"{self.indicator_id} {self.scope} {self.as_of}: {self.ltd_actual}"
 
 
 class QualityIssue(models.Model):

@@ -15,30 +15,22 @@ from monitoring.models import Agency, City, Outcome, Programme, ReportingPeriod
 from ..models import Indicator, QualityIssue, Rollup
 
 Scope = Rollup.Scope
-Span = Rollup.Span
 
 ROW_FIELDS = (
-    "indicator_id",
-    "scope",
-    "span",
-    "as_of",
-    "period_id",
-    "city_id",
-    "agency_id",
-    "category_id",
-    "actual",
-    "numerator",
-    "denominator",
-    "baseline",
-    "target",
-    "expected",
-    "achievement",
-    "pace",
-    "status",
-    "method",
-    "n_values",
-    "computed_at",
-)
+    "indicator_id", "scope", "as_of", "period_id", "city_id", "agency_id", "category_id",
+    "baseline", "method", "n_values", "computed_at",
+)  # fmt: skip
+# A row's headline is its life-to-date figure; the period's own and the year's are beside it.
+RENAMED = {
+    "ltd_actual": "actual", "ltd_numerator": "numerator", "ltd_denominator": "denominator",
+    "ltd_target": "target", "ltd_expected": "expected", "ltd_achievement": "achievement",
+    "ltd_pace": "pace", "ltd_status": "status",
+    "actual": "period_actual", "numerator": "period_numerator",
+    "denominator": "period_denominator", "target": "period_target",
+    "achievement": "period_achievement", "status": "period_status",
+    "ytd_actual": "ytd_actual", "ytd_target": "ytd_target", "ytd_expected": "ytd_expected",
+    "ytd_achievement": "ytd_achievement", "ytd_status": "ytd_status",
+}  # fmt: skip
 NAMED = {
     "indicator__code": "code",
     "indicator__order": "order",
@@ -87,12 +79,13 @@ class Filters:
 
 def _values_fields() -> list[str]:
     lang = active_content_language()
-    return [*ROW_FIELDS, *NAMED, *(f"{k}_{lang}" for k in BILINGUAL)]
+    return [*ROW_FIELDS, *RENAMED, *NAMED, *(f"{k}_{lang}" for k in BILINGUAL)]
 
 
 def _as_row(raw: dict[str, Any]) -> dict[str, Any]:
     lang = active_content_language()
     row = {k: raw[k] for k in ROW_FIELDS}
+    row.update({new: raw[old] for old, new in RENAMED.items()})
     row.update({new: raw[old] for old, new in NAMED.items()})
     row.update({new: raw[f"{old}_{lang}"] or "" for old, new in BILINGUAL.items()})
     return row
@@ -102,15 +95,15 @@ def rollup_rows(
     programme: Programme,
     *,
     scopes: tuple[str, ...],
-    span: str = Span.LTD,
     filters: Filters = Filters(),
     cells: bool = False,
     latest: bool = True,
     indicator: Indicator | None = None,
 ) -> list[dict[str, Any]]:
     """Rollup rows of active indicators (all indicators when ``indicator`` is given), one
-    query. ``latest``: one row per figure, the newest as of the filters' period."""
-    qs = Rollup.objects.filter(programme=programme, span=span, scope__in=scopes)
+    query. ``latest``: one row per figure, the newest as of the filters' period; otherwise
+    every as-of row (a series over time)."""
+    qs = Rollup.objects.filter(programme=programme, scope__in=scopes)
     if indicator is not None:
         qs = qs.filter(indicator=indicator)
     else:
@@ -153,7 +146,7 @@ def rollup_rows(
 
 def periods_with_figures(programme: Programme) -> list[ReportingPeriod]:
     """The periods a dashboard can be "as of": those with approved figures."""
-    ids = Rollup.objects.filter(programme=programme, span=Span.PERIOD).values("period_id")
+    ids = Rollup.objects.filter(programme=programme).values("period_id")
     return list(ReportingPeriod.objects.filter(pk__in=ids).order_by("end_date", "start_date"))
 
 

@@ -202,16 +202,33 @@ class Gold:
         span="ltd",
         as_of="Q4",
         cell=None,
-    ) -> Rollup:
-        return Rollup.objects.get(
+    ) -> "SpanView":
+        row = Rollup.objects.get(
             indicator=indicator,
             scope=scope,
-            span=span,
             period=self.period[as_of],
             city=self.city[city] if city else None,
             agency=self.agency[agency] if agency else None,
             category=cell,
         )
+        return SpanView(row, span)
 
     def rollups(self, indicator: Indicator, **filters):
         return Rollup.objects.filter(indicator=indicator, **filters)
+
+
+class SpanView:
+    """One span of a rollup row, read with the plain names (actual, target, status…)."""
+
+    SHARED = {"method", "n_values", "baseline", "computed_at", "as_of", "scope"}
+
+    def __init__(self, row: Rollup, span: str) -> None:
+        self.row, self.span = row, span
+
+    def __getattr__(self, name: str):
+        if name in self.SHARED:
+            return getattr(self.row, name)
+        if self.span == "period":
+            aliases = {"expected": "target", "pace": "achievement"}
+            return getattr(self.row, aliases.get(name, name))
+        return getattr(self.row, f"{self.span}_{name}")

@@ -16,7 +16,6 @@ def latest(programme, code: str, *, scope="programme", city=None) -> Rollup:
         programme=programme,
         indicator__code=code,
         scope=scope,
-        span="ltd",
         category=None,
         city__code=city,
     ).order_by("-as_of")
@@ -29,31 +28,30 @@ def issues(programme, code: str, kind: str) -> list[QualityIssue]:
 
 def test_1_4_A_is_73_percent_and_below_target(ciudades):
     row = latest(ciudades, "1.4.A")
-    assert (row.actual, row.target, row.achievement) == (292, 400, Decimal("73.00"))
+    assert (row.ltd_actual, row.ltd_target, row.ltd_achievement) == (292, 400, Decimal("73.00"))
     # The programme has ended, so all of the target was expected: 73 % of it is at risk
     # (between the 60 % and 90 % thresholds), the only output indicator below target.
-    assert row.status == "at_risk"
+    assert row.ltd_status == "at_risk"
     below = Rollup.objects.filter(
         programme=ciudades,
-        span="ltd",
         indicator__is_active=True,
         indicator__level="output",
-        achievement__lt=100,
+        ltd_achievement__lt=100,
     )
     assert set(below.values_list("indicator__code", flat=True)) == {"1.4.A"}
 
 
 def test_1_4_B_keeps_the_reported_90_and_flags_it_as_an_unweighted_mean(ciudades):
     row = latest(ciudades, "1.4.B")
-    assert (row.actual, row.method) == (90, "reported")
-    assert latest(ciudades, "1.4.B", scope="city", city="SCL").actual == 100
-    assert latest(ciudades, "1.4.B", scope="city", city="CDMX").actual == 80
+    assert (row.ltd_actual, row.method) == (90, "reported")
+    assert latest(ciudades, "1.4.B", scope="city", city="SCL").ltd_actual == 100
+    assert latest(ciudades, "1.4.B", scope="city", city="CDMX").ltd_actual == 80
     [flag] = issues(ciudades, "1.4.B", "unweighted_mean")
     assert flag.details == {"value": "90", "reported": True, "cities": {"SCL": "100", "CDMX": "80"}}
 
 
 def test_1_2_C_reconciles_to_1217(ciudades):
-    assert latest(ciudades, "1.2.C").actual == 1217
+    assert latest(ciudades, "1.2.C").ltd_actual == 1217
     assert issues(ciudades, "1.2.C", "components_sum") == []
 
 
@@ -87,10 +85,13 @@ def test_2A_reports_19_institutions_but_names_20(ciudades):
 
 def test_1_2_a_adds_the_annual_report_years(ciudades):
     rows = Rollup.objects.filter(
-        programme=ciudades, indicator__code="1.2.a", scope="programme", span="ltd", category=None
+        programme=ciudades, indicator__code="1.2.a", scope="programme", category=None
     ).order_by("as_of")
-    assert [(r.period.code, r.actual) for r in rows] == [("Y1", 0), ("Y2", 3131)]
-    assert {r.status for r in rows} == {"not_assessed"}  # the design set no targets
+    assert [(r.period.code, r.actual, r.ltd_actual) for r in rows] == [
+        ("Y1", 0, 0),
+        ("Y2", 3131, 3131),
+    ]
+    assert {r.ltd_status for r in rows} == {"not_assessed"}  # the design set no targets
 
 
 def test_the_quarterly_reports_were_never_entered(ciudades):
@@ -103,4 +104,4 @@ def test_city_specific_indicators_have_only_city_figures(ciudades):
         programme=ciudades, indicator__code="1C", scope="programme"
     ).exists()
     row = latest(ciudades, "1C", scope="city", city="SCL")
-    assert (row.actual, row.target, row.status) == (50, 50, "achieved")
+    assert (row.ltd_actual, row.ltd_target, row.ltd_status) == (50, 50, "achieved")

@@ -68,7 +68,9 @@ def test_a_run_that_fails_half_way_leaves_the_previous_rollups(gold, monkeypatch
     request_recompute([ind.pk])
     # The old rows are deleted, then the insert fails: the transaction must roll back.
     monkeypatch.setattr(
-        engine_sql, "insert_rollups", lambda param: f"INSERT INTO no_such_table VALUES ({param})"
+        engine_sql,
+        "insert_rollups",
+        lambda d, path, param: f"INSERT INTO no_such_table VALUES ({param})",
     )
     with pytest.raises(DatabaseError):
         recompute([ind.pk])

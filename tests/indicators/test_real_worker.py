@@ -143,9 +143,7 @@ def test_a_real_worker_recomputes_after_an_approval(broker, django_db_setup, dja
             worker = start_worker(queue, env)
             services.report_approve(report=report, actor=None)  # autocommit: enqueued at once
             wait_for(
-                lambda: gold.rollups(
-                    ind, period=gold.period["Q2"], span="ltd", scope="programme"
-                ).exists()
+                lambda: gold.rollups(ind, period=gold.period["Q2"], scope="programme").exists()
             )
             assert gold.rollup(ind, as_of="Q2").actual == 15
             assert worker.poll() is None, "the worker exited"
