@@ -30,7 +30,11 @@ def recompute_all() -> int:
 @shared_task(acks_late=True, ignore_result=True)
 def sweep_pending() -> int:
     """Every minute: recompute indicators whose request was not picked up (for example while
-    the broker was down). Requests younger than a minute are left to their own task."""
+    the broker was down), and rebuild everything if the rollups are gone (PostgreSQL empties
+    an unlogged table after a crash). Requests younger than a minute are left to their own
+    task."""
+    if engine.rollups_missing():
+        return engine.refresh_all().rows
     ids = engine.pending_indicator_ids(older_than=dt.timedelta(minutes=1))
     if not ids:
         return 0

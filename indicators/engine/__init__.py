@@ -14,6 +14,19 @@ def refresh_indicators(indicator_ids: list[int]) -> RecomputeResult:
     return result
 
 
+def rollups_missing() -> bool:
+    """Approved figures exist but no rollup does: the table was emptied (a crash of
+    PostgreSQL empties unlogged tables) and must be rebuilt."""
+    from ..models import IndicatorValue, ProgressReport, Rollup
+
+    return (
+        not Rollup.objects.exists()
+        and IndicatorValue.objects.filter(
+            report__status__in=ProgressReport.APPROVED_STATUSES, value__isnull=False
+        ).exists()
+    )
+
+
 def refresh_all() -> RecomputeResult:
     """Recompute every rollup and run every data-quality check (the nightly job)."""
     from .quality import run_checks
@@ -30,4 +43,5 @@ __all__ = [
     "refresh_all",
     "refresh_indicators",
     "request_recompute",
+    "rollups_missing",
 ]

@@ -32,11 +32,7 @@ ADDITIVE = "('count', 'amount', 'level')"
 SERIES = "ind, city, agency, cat"
 SPANS = ("p", "y", "l")  # period, year to date, life to date
 NULL_REAL = "CAST(NULL AS NUMERIC)"
-# Scopes travel as small integers inside the engine (cheap to sort) and are named on writing.
-SCOPE_NAME = (
-    "CASE z.scope WHEN 1 THEN 'city_agency' WHEN 2 THEN 'city' WHEN 3 THEN 'agency' "
-    "ELSE 'programme' END"
-)
+# Scopes as stored (Rollup.Scope): 1 city × agency, 2 city, 3 agency, 4 programme.
 
 
 @dataclass(frozen=True)
@@ -614,7 +610,7 @@ def insert_rollups(d: Dialect, path: str, computed_at_param: str) -> str:
             ytd_actual, ytd_target, ytd_expected, ytd_achievement, ytd_status,
             ltd_actual, ltd_numerator, ltd_denominator, baseline, ltd_target, ltd_expected,
             ltd_achievement, ltd_pace, ltd_status, method, n_values, computed_at)
-        SELECT z.prog, z.ind, {SCOPE_NAME}, NULLIF(z.city, 0), NULLIF(z.agency, 0), z.pt, z.pend,
+        SELECT z.prog, z.ind, z.scope, NULLIF(z.city, 0), NULLIF(z.agency, 0), z.pt, z.pend,
                NULLIF(z.cat, 0),
                z.p_val, z.p_num, z.p_den, z.p_target, z.p_ach,
                {_status("z.p_val", "z.p_target", "z.p_ach", "z.p_ach")},

@@ -99,6 +99,7 @@ def rollup_rows(
     cells: bool = False,
     latest: bool = True,
     indicator: Indicator | None = None,
+    indicator_ids: set[int] | None = None,
 ) -> list[dict[str, Any]]:
     """Rollup rows of active indicators (all indicators when ``indicator`` is given), one
     query. ``latest``: one row per figure, the newest as of the filters' period; otherwise
@@ -108,6 +109,8 @@ def rollup_rows(
         qs = qs.filter(indicator=indicator)
     else:
         qs = qs.filter(indicator__is_active=True)
+    if indicator_ids is not None:
+        qs = qs.filter(indicator_id__in=indicator_ids)
     if not cells:
         qs = qs.filter(category__isnull=True)
     if filters.as_of:

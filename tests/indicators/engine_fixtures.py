@@ -205,7 +205,7 @@ class Gold:
     ) -> "SpanView":
         row = Rollup.objects.get(
             indicator=indicator,
-            scope=scope,
+            scope=Rollup.Scope[scope.upper()],
             period=self.period[as_of],
             city=self.city[city] if city else None,
             agency=self.agency[agency] if agency else None,
@@ -214,6 +214,8 @@ class Gold:
         return SpanView(row, span)
 
     def rollups(self, indicator: Indicator, **filters):
+        if isinstance(filters.get("scope"), str):
+            filters["scope"] = Rollup.Scope[filters["scope"].upper()]
         return Rollup.objects.filter(indicator=indicator, **filters)
 
 

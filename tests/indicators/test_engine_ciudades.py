@@ -12,6 +12,7 @@ pytestmark = pytest.mark.django_db
 
 
 def latest(programme, code: str, *, scope="programme", city=None) -> Rollup:
+    scope = Rollup.Scope[scope.upper()]
     rows = Rollup.objects.filter(
         programme=programme,
         indicator__code=code,
@@ -85,7 +86,7 @@ def test_2A_reports_19_institutions_but_names_20(ciudades):
 
 def test_1_2_a_adds_the_annual_report_years(ciudades):
     rows = Rollup.objects.filter(
-        programme=ciudades, indicator__code="1.2.a", scope="programme", category=None
+        programme=ciudades, indicator__code="1.2.a", scope=Rollup.Scope.PROGRAMME, category=None
     ).order_by("as_of")
     assert [(r.period.code, r.actual, r.ltd_actual) for r in rows] == [
         ("Y1", 0, 0),
@@ -101,7 +102,7 @@ def test_the_quarterly_reports_were_never_entered(ciudades):
 
 def test_city_specific_indicators_have_only_city_figures(ciudades):
     assert not Rollup.objects.filter(
-        programme=ciudades, indicator__code="1C", scope="programme"
+        programme=ciudades, indicator__code="1C", scope=Rollup.Scope.PROGRAMME
     ).exists()
     row = latest(ciudades, "1C", scope="city", city="SCL")
     assert (row.ltd_actual, row.ltd_target, row.ltd_status) == (50, 50, "achieved")

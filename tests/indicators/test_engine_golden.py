@@ -278,7 +278,11 @@ class TestCellsAndSources:
         assert gold.rollup(ind, as_of="Q1", cell=gold.female).actual == 10
         # Cells are kept for the programme only (a performance choice, DESIGN §10): cities'
         # and agencies' rows are totals.
-        assert not gold.rollups(ind, category=gold.female).exclude(scope="programme").exists()
+        assert (
+            not gold.rollups(ind, category=gold.female)
+            .exclude(scope=Rollup.Scope.PROGRAMME)
+            .exists()
+        )
 
     def test_cells_honour_a_consolidated_figure(self, gold):
         ind = gold.indicator(dimensions=("sex",), agency_rule="consolidated")

@@ -117,3 +117,10 @@ def test_a_full_run_records_itself(gold):
     rows = tasks.recompute_all()
     run = RecomputeRun.objects.order_by("-started_at").first()
     assert run.ok and run.kind == "full" and run.rows == rows and run.seconds is not None
+
+
+def test_the_sweep_rebuilds_rollups_that_vanished(ciudades):
+    # What PostgreSQL does to an unlogged table after a crash.
+    Rollup.objects.all().delete()
+    assert tasks.sweep_pending() > 0
+    assert Rollup.objects.filter(programme=ciudades, indicator__code="1.4.A").exists()
