@@ -27,6 +27,7 @@ from .selectors.sources import source_values
 from .status import indicator_statuses, summarise
 
 ADDITIVE = {Indicator.Measure.COUNT, Indicator.Measure.AMOUNT}
+SOURCE_LIMIT = 60  # source values listed on the indicator page; the CSV has them all
 ROW_COLUMNS = [
     ("code", "indicator"),
     ("name", "name"),
@@ -130,12 +131,10 @@ def _with_city_figures(page: Page, indicators: list[Indicator]) -> list[dict[str
     if scope != Scope.PROGRAMME:
         return rows
     covered = {r["indicator_id"] for r in rows}
-    city_only = {i.pk for i in indicators if i.place_rule == Indicator.PlaceRule.NONE}
-    extra = [
-        r
-        for r in rollup_rows(page.programme, scopes=(Scope.CITY,), filters=page.filters)
-        if r["indicator_id"] in city_only - covered
-    ]
+    city_only = {i.pk for i in indicators if i.place_rule == Indicator.PlaceRule.NONE} - covered
+    extra = rollup_rows(
+        page.programme, scopes=(Scope.CITY,), filters=page.filters, indicator_ids=city_only
+    )
     for r in extra:
         r["label"] = f"{r['code']} ({r['city']})"
     return sorted(rows + extra, key=lambda r: (r["order"], r["code"], r["city"] or ""))
@@ -349,9 +348,43 @@ def indicator_detail(request: HttpRequest, code: str, indicator_code: str) -> Ht
             cumulative=indicator.time_rule == Indicator.TimeRule.SUM,
         )
         page.chart(f"series-{slugify(label) or 'all'}", title, figure, rows, SERIES_COLUMNS)
-    if indicator.dimensions.exists() or cell_rows:
+    if indicator.dimensions.all() or cell_rows:
         title = _("%(code)s by disaggregation") % {"code": indicator.code}
         page.chart("cells", title, charts.build_disaggregation_figure(cell_rows, title), cell_rows)
+    sources = source_values(indicator, f)
+    if request.GET.get("download") == "sources":
+        return csv_response(
+            f"{page.programme.code}-{indicator.code}-sources",
+            [
+                "period",
+                "city",
+                "agency",
+                "cell",
+                "value",
+                "numerator",
+                "denominator",
+                "provenance",
+                "source",
+                "approved_at",
+            ],
+            (
+                [
+                    v.report.period.code,
+                    v.report.city.code if v.report.city else "ALL",
+                    v.report.agency.code if v.report.agency else "JOINT",
+                    v.category.cell if v.category else "total",
+                    v.value,
+                    v.numerator,
+                    v.denominator,
+                    v.provenance,
+                    v.source,
+                    v.report.approved_at,
+                ]
+                for v in sources.iterator(chunk_size=2000)
+            ),
+        )
+    # The most recent values on the page; all of them in the CSV.
+    recent = list(sources.reverse()[:SOURCE_LIMIT])[::-1]
     names = Names.for_programme(page.programme)
     issues = [
         (i, describe(i, names))
@@ -361,7 +394,8 @@ def indicator_detail(request: HttpRequest, code: str, indicator_code: str) -> Ht
         "dashboards/indicator.html",
         indicator=indicator,
         headline=headline,
-        sources=source_values(indicator, f),
+        sources=recent,
+        source_count=sources.count(),
         issues=issues,
         predecessors=indicator.predecessor_links.select_related("predecessor"),
         successors=indicator.successor_links.select_related("successor"),

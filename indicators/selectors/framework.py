@@ -1,29 +1,38 @@
 """Reads of indicators, targets and approved values, scoped to a programme the viewer may
 see (the caller fetches the programme with ``programme_get_for_user``)."""
 
-from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import F, Prefetch, QuerySet, Window
+from django.db.models.functions import RowNumber
 
+from monitoring.bilingual import active_content_language
 from monitoring.models import City, Programme
 
-from ..models import Indicator, IndicatorSupersession, IndicatorValue, ProgressReport, Target
+from ..models import (
+    Indicator,
+    IndicatorSupersession,
+    IndicatorValue,
+    ProgressReport,
+    Rollup,
+    Target,
+)
 
 ALL = "ALL"  # the scope key of programme-wide figures, as in the tidy export
 
 
 @dataclass
 class ScopeCell:
-    """What the framework table shows for one indicator in one scope (a city or ALL)."""
+    """What the framework table shows for one indicator in one scope (a city or ALL): the
+    life-of-programme target and the latest approved figure to date (from the rollups)."""
 
     in_scope: bool
     target: Target | None = None
-    latest: list[IndicatorValue] = field(default_factory=list)
-
-    @property
-    def latest_period(self) -> str:
-        return self.latest[0].report.period.name if self.latest else ""
+    actual: Decimal | None = None
+    latest_period: str = ""
+    status: str = ""
 
 
 @dataclass
@@ -62,29 +71,38 @@ def approved_values(*, programme: Programme) -> QuerySet[IndicatorValue]:
     )
 
 
-def _latest_totals(programme: Programme) -> dict[tuple[int, str], list[IndicatorValue]]:
-    """For each indicator × scope, the approved totals of the most recent period that has any
-    (one per agency that reported in it; a joint report has no agency)."""
+def _latest_figures(programme: Programme) -> dict[tuple[int, str], dict[str, Any]]:
+    """For each indicator × scope (a city code or ALL), its latest figure to date."""
+    lang = active_content_language()
     rows = (
-        approved_values(programme=programme)
-        .filter(category__isnull=True)
-        .select_related("report__period", "report__agency", "report__city", "indicator")
-        .order_by(
-            "-report__period__end_date", "-report__period__start_date", "report__agency__code"
+        Rollup.objects.filter(
+            programme=programme,
+            scope__in=[Rollup.Scope.PROGRAMME, Rollup.Scope.CITY],
+            category__isnull=True,
         )
+        .annotate(
+            newest=Window(
+                RowNumber(),
+                partition_by=[F("indicator_id"), F("scope"), F("city_id")],
+                order_by=[F("as_of").desc(), F("period_id").desc()],
+            )
+        )
+        .filter(newest=1)
+        .values("indicator_id", "city__code", "ltd_actual", "ltd_status", f"period__name_{lang}")
     )
-    latest: dict[tuple[int, str], list[IndicatorValue]] = defaultdict(list)
-    for value in rows:
-        key = (value.indicator_id, value.report.city.code if value.report.city else ALL)
-        chosen = latest[key]
-        if not chosen or chosen[0].report.period_id == value.report.period_id:
-            chosen.append(value)
-    return latest
+    return {
+        (r["indicator_id"], r["city__code"] or ALL): {
+            "actual": r["ltd_actual"],
+            "status": r["ltd_status"],
+            "period": r[f"period__name_{lang}"],
+        }
+        for r in rows
+    }
 
 
 def framework_rows(*, programme: Programme, cities: list[City]) -> list[IndicatorRow]:
     """Every indicator of the programme with its life-of-programme targets and latest approved
-    values, per city and for the programme as a whole. A fixed number of queries."""
+    figures to date, per city and for the programme as a whole. A fixed number of queries."""
     targets: dict[tuple[int, str], Target] = {}
     for target in Target.objects.filter(
         indicator__programme=programme,
@@ -93,7 +111,7 @@ def framework_rows(*, programme: Programme, cities: list[City]) -> list[Indicato
         agency__isnull=True,
     ).select_related("city"):
         targets[(target.indicator_id, target.city.code if target.city else ALL)] = target
-    latest = _latest_totals(programme)
+    latest = _latest_figures(programme)
     rows = []
     for indicator in indicators_for_programme(programme=programme):
         scope_codes = {c.code for c in indicator.cities.all()}
@@ -103,7 +121,10 @@ def framework_rows(*, programme: Programme, cities: list[City]) -> list[Indicato
             cells[city.code] = ScopeCell(in_scope=city.code in scope_codes)
         for key, cell in cells.items():
             cell.target = targets.get((indicator.pk, key))
-            cell.latest = latest.get((indicator.pk, key), [])
+            figure = latest.get((indicator.pk, key))
+            if figure:
+                cell.actual, cell.status = figure["actual"], figure["status"]
+                cell.latest_period = figure["period"]
         rows.append(
             IndicatorRow(
                 indicator=indicator,
