@@ -1,7 +1,11 @@
-"""Plotly figure builders for the dashboards (DESIGN §5): pure functions of plain rows,
-one shared theme. Pages ship the figures as JSON; static/js/charts.js draws them."""
+"""Plotly figure builders for the dashboards (DESIGN §5): pure functions of plain rows, one
+shared theme. Pages ship the figures as JSON; static/js/charts.js draws them.
 
-import json
+Traces and layouts are written as plain dicts and wrapped without Plotly's per-property
+validation: validating took ~25 ms a figure, most of a page's budget. The dicts use only
+documented Plotly attributes; ``tests/indicators/test_charts.py`` checks them against the
+validators."""
+
 from decimal import Decimal
 from typing import Any
 
@@ -20,6 +24,8 @@ STATUS_COLOURS = {
     Status.NO_DATA: "#d5dbe1",
 }
 SERIES_COLOURS = ["#1f5fa6", "#0b7a75", "#b8860b", "#7b4ea3", "#c0392b", "#3b7dd8", "#5b6775"]
+GRID = "#eef1f4"
+INK = "#1d2733"
 # Bars are drawn up to this achievement so one 1,400 % figure does not flatten the rest; the
 # label gives the true value.
 ACHIEVEMENT_AXIS_MAX = 200
@@ -54,25 +60,72 @@ def _layout(title: str, *, height: int = 420, **extra: Any) -> dict[str, Any]:
     return layout
 
 
+def _figure(traces: list[dict[str, Any]], layout: dict[str, Any]) -> go.Figure:
+    return go.Figure(data=traces, layout=layout, _validate=False)
+
+
+def _line(axis: str, value: float, label: str, colour: str) -> tuple[dict, dict]:
+    """A dashed reference line across the plot (x or y = value) and its label."""
+    if axis == "x":
+        shape = {
+            "type": "line",
+            "xref": "x",
+            "yref": "paper",
+            "x0": value,
+            "x1": value,
+            "y0": 0,
+            "y1": 1,
+        }
+        note = {"xref": "x", "yref": "paper", "x": value, "y": 1, "yanchor": "bottom"}
+    else:
+        shape = {
+            "type": "line",
+            "xref": "paper",
+            "yref": "y",
+            "x0": 0,
+            "x1": 1,
+            "y0": value,
+            "y1": value,
+        }
+        note = {
+            "xref": "paper",
+            "yref": "y",
+            "x": 0,
+            "y": value,
+            "xanchor": "left",
+            "yanchor": "bottom",
+        }
+    shape["line"] = {"color": colour, "dash": "dash", "width": 1.5}
+    note.update(text=label, showarrow=False, font={"size": 11, "color": colour})
+    return shape, note
+
+
 def figure_json(fig: go.Figure) -> dict[str, Any]:
-    """The figure as plain JSON data for ``json_script``."""
-    return json.loads(fig.to_json())
+    """The figure as plain data for ``json_script``."""
+    return fig.to_plotly_json()
 
 
 def empty_figure(title: str, message: str) -> go.Figure:
-    fig = go.Figure(layout=_layout(title, height=220))
-    fig.add_annotation(
-        text=message,
-        showarrow=False,
-        x=0.5,
-        y=0.5,
-        xref="paper",
-        yref="paper",
-        font={"size": 13, "color": "#5b6775"},
+    return _figure(
+        [],
+        _layout(
+            title,
+            height=220,
+            xaxis={"visible": False},
+            yaxis={"visible": False},
+            annotations=[
+                {
+                    "text": message,
+                    "showarrow": False,
+                    "x": 0.5,
+                    "y": 0.5,
+                    "xref": "paper",
+                    "yref": "paper",
+                    "font": {"size": 13, "color": "#5b6775"},
+                }
+            ],
+        ),
     )
-    fig.update_xaxes(visible=False)
-    fig.update_yaxes(visible=False)
-    return fig
 
 
 def build_status_by_group_figure(groups: list[dict[str, Any]], title: str) -> go.Figure:
@@ -81,21 +134,31 @@ def build_status_by_group_figure(groups: list[dict[str, Any]], title: str) -> go
     if not groups:
         return empty_figure(title, _("No indicators."))
     labels = [g["label"] for g in groups]
-    fig = go.Figure(layout=_layout(title, height=max(220, 70 + 42 * len(groups)), barmode="stack"))
-    for status in STATUS_COLOURS:
+    traces = []
+    for status, colour in STATUS_COLOURS.items():
         counts = [g["counts"].get(status, 0) for g in groups]
         if any(counts):
-            fig.add_bar(
-                y=labels,
-                x=counts,
-                orientation="h",
-                name=status_label(status),
-                marker_color=STATUS_COLOURS[status],
-                hovertemplate="%{y}: %{x}<extra>" + status_label(status) + "</extra>",
+            traces.append(
+                {
+                    "type": "bar",
+                    "orientation": "h",
+                    "y": labels,
+                    "x": counts,
+                    "name": status_label(status),
+                    "marker": {"color": colour},
+                    "hovertemplate": "%{y}: %{x}<extra>" + status_label(status) + "</extra>",
+                }
             )
-    fig.update_yaxes(autorange="reversed", automargin=True)
-    fig.update_xaxes(title_text=_("indicators"), dtick=1, gridcolor="#eef1f4")
-    return fig
+    return _figure(
+        traces,
+        _layout(
+            title,
+            height=max(220, 70 + 42 * len(groups)),
+            barmode="stack",
+            yaxis={"autorange": "reversed", "automargin": True},
+            xaxis={"title": {"text": _("indicators")}, "dtick": 1, "gridcolor": GRID},
+        ),
+    )
 
 
 def build_achievement_figure(rows: list[dict[str, Any]], title: str) -> go.Figure:
@@ -105,43 +168,43 @@ def build_achievement_figure(rows: list[dict[str, Any]], title: str) -> go.Figur
     if not rows:
         return empty_figure(title, _("No approved figure has a target to compare with."))
     codes = [r.get("label") or r["code"] for r in rows]
-    shown = [min(_number(r["achievement"]) or 0, ACHIEVEMENT_AXIS_MAX) for r in rows]
-    text = [f"{_number(r['achievement']):.0f} %" for r in rows]
     actual, target = _("actual"), _("target")
     hover = [
         f"<b>{label}</b> {r['name'][:90]}<br>{actual}: {_fmt(r['actual'])} · "
         f"{target}: {_fmt(r['target'])}<br>{status_label(r['status'])}"
         for label, r in zip(codes, rows, strict=True)
     ]
-    fig = go.Figure(layout=_layout(title, height=max(240, 80 + 28 * len(rows))))
-    fig.add_bar(
-        y=codes,
-        x=shown,
-        orientation="h",
-        text=text,
-        textposition="outside",
-        marker_color=[STATUS_COLOURS[r["status"]] for r in rows],
-        hovertext=hover,
-        hoverinfo="text",
-        cliponaxis=False,
-        name=_("achievement"),
+    shape, note = _line("x", 100, target, INK)
+    bar = {
+        "type": "bar",
+        "orientation": "h",
+        "y": codes,
+        "x": [min(_number(r["achievement"]) or 0, ACHIEVEMENT_AXIS_MAX) for r in rows],
+        "text": [f"{_number(r['achievement']):.0f} %" for r in rows],
+        "textposition": "outside",
+        "marker": {"color": [STATUS_COLOURS[r["status"]] for r in rows]},
+        "hovertext": hover,
+        "hoverinfo": "text",
+        "cliponaxis": False,
+        "name": _("achievement"),
+    }
+    return _figure(
+        [bar],
+        _layout(
+            title,
+            height=max(240, 80 + 28 * len(rows)),
+            showlegend=False,
+            shapes=[shape],
+            annotations=[note],
+            yaxis={"autorange": "reversed", "type": "category", "automargin": True},
+            xaxis={
+                "title": {"text": _("% of target")},
+                "range": [0, ACHIEVEMENT_AXIS_MAX * 1.12],
+                "gridcolor": GRID,
+                "ticksuffix": " %",
+            },
+        ),
     )
-    fig.add_vline(
-        x=100,
-        line_dash="dash",
-        line_color="#1d2733",
-        annotation_text=_("target"),
-        annotation_position="top",
-    )
-    fig.update_yaxes(autorange="reversed", type="category", automargin=True)
-    fig.update_xaxes(
-        title_text=_("% of target"),
-        range=[0, ACHIEVEMENT_AXIS_MAX * 1.12],
-        gridcolor="#eef1f4",
-        ticksuffix=" %",
-    )
-    fig.update_layout(showlegend=False)
-    return fig
 
 
 def build_city_comparison_figure(rows: list[dict[str, Any]], title: str) -> go.Figure:
@@ -151,39 +214,51 @@ def build_city_comparison_figure(rows: list[dict[str, Any]], title: str) -> go.F
         return empty_figure(title, _("No city has a figure with a target yet."))
     codes = list(dict.fromkeys(r["code"] for r in rows))
     cities = list(dict.fromkeys(r["city_name"] for r in rows))
-    fig = go.Figure(layout=_layout(title, height=440, barmode="group"))
+    traces = []
     for n, city in enumerate(cities):
         mine = {r["code"]: r for r in rows if r["city_name"] == city}
-        fig.add_bar(
-            x=codes,
-            y=[
-                min(_number(mine[c]["achievement"]) or 0, ACHIEVEMENT_AXIS_MAX)
-                if c in mine
-                else None
-                for c in codes
-            ],
-            name=city,
-            marker_color=SERIES_COLOURS[n % len(SERIES_COLOURS)],
-            hovertext=[
-                (
-                    f"{city} · {c}: {_fmt(mine[c]['actual'])} / {_fmt(mine[c]['target'])} "
-                    f"({_number(mine[c]['achievement']):.0f} %)"
-                )
-                if c in mine
-                else ""
-                for c in codes
-            ],
-            hoverinfo="text",
+        traces.append(
+            {
+                "type": "bar",
+                "x": codes,
+                "name": city,
+                "y": [
+                    min(_number(mine[c]["achievement"]) or 0, ACHIEVEMENT_AXIS_MAX)
+                    if c in mine
+                    else None
+                    for c in codes
+                ],
+                "marker": {"color": SERIES_COLOURS[n % len(SERIES_COLOURS)]},
+                "hovertext": [
+                    (
+                        f"{city} · {c}: {_fmt(mine[c]['actual'])} / {_fmt(mine[c]['target'])} "
+                        f"({_number(mine[c]['achievement']):.0f} %)"
+                    )
+                    if c in mine
+                    else ""
+                    for c in codes
+                ],
+                "hoverinfo": "text",
+            }
         )
-    fig.add_hline(y=100, line_dash="dash", line_color="#1d2733")
-    fig.update_yaxes(
-        title_text=_("% of target"),
-        ticksuffix=" %",
-        gridcolor="#eef1f4",
-        range=[0, ACHIEVEMENT_AXIS_MAX * 1.05],
+    shape, note = _line("y", 100, _("target"), INK)
+    return _figure(
+        traces,
+        _layout(
+            title,
+            height=440,
+            barmode="group",
+            shapes=[shape],
+            annotations=[note],
+            yaxis={
+                "title": {"text": _("% of target")},
+                "ticksuffix": " %",
+                "gridcolor": GRID,
+                "range": [0, ACHIEVEMENT_AXIS_MAX * 1.05],
+            },
+            xaxis={"type": "category"},
+        ),
     )
-    fig.update_xaxes(type="category")
-    return fig
 
 
 def build_agency_contributions_figure(
@@ -196,27 +271,45 @@ def build_agency_contributions_figure(
         return empty_figure(title, _("No agency has reported figures of its own yet."))
     codes = list(dict.fromkeys(r["code"] for r in rows))
     agencies = list(dict.fromkeys(r["agency_name"] for r in rows))
-    fig = go.Figure(layout=_layout(title, height=460, barmode="stack"))
+    traces = []
     for n, agency in enumerate(agencies):
         mine = {r["code"]: r for r in rows if r["agency_name"] == agency}
-        fig.add_bar(
-            x=codes,
-            y=[_number(mine[c]["actual"]) if c in mine else None for c in codes],
-            name=agency,
-            marker_color=SERIES_COLOURS[n % len(SERIES_COLOURS)],
+        traces.append(
+            {
+                "type": "bar",
+                "x": codes,
+                "name": agency,
+                "y": [_number(mine[c]["actual"]) if c in mine else None for c in codes],
+                "marker": {"color": SERIES_COLOURS[n % len(SERIES_COLOURS)]},
+            }
         )
     marked = [c for c in codes if totals.get(c) is not None]
     if marked:
-        fig.add_scatter(
-            x=marked,
-            y=[_number(totals[c]) for c in marked],
-            mode="markers",
-            name=_("programme total"),
-            marker={"symbol": "line-ew-open", "size": 26, "color": "#1d2733", "line": {"width": 3}},
+        traces.append(
+            {
+                "type": "scatter",
+                "mode": "markers",
+                "x": marked,
+                "name": _("programme total"),
+                "y": [_number(totals[c]) for c in marked],
+                "marker": {
+                    "symbol": "line-ew-open",
+                    "size": 26,
+                    "color": INK,
+                    "line": {"width": 3},
+                },
+            }
         )
-    fig.update_xaxes(type="category")
-    fig.update_yaxes(title_text=_("figure to date"), gridcolor="#eef1f4")
-    return fig
+    return _figure(
+        traces,
+        _layout(
+            title,
+            height=460,
+            barmode="stack",
+            xaxis={"type": "category"},
+            yaxis={"title": {"text": _("figure to date")}, "gridcolor": GRID},
+        ),
+    )
 
 
 def build_indicator_series_figure(
@@ -228,60 +321,80 @@ def build_indicator_series_figure(
     if not rows:
         return empty_figure(title, _("No approved figures yet."))
     periods = [r["period_name"] for r in rows]
-    fig = go.Figure(layout=_layout(title, height=400))
-    fig.add_bar(
-        x=periods,
-        y=[_number(r["period_actual"]) for r in rows],
-        name=_("in the period"),
-        marker_color="#9ec5ea",
-    )
+    traces: list[dict[str, Any]] = [
+        {
+            "type": "bar",
+            "x": periods,
+            "y": [_number(r["period_actual"]) for r in rows],
+            "name": _("in the period"),
+            "marker": {"color": "#9ec5ea"},
+        }
+    ]
     if cumulative:
-        fig.add_scatter(
-            x=periods,
-            y=[_number(r["actual"]) for r in rows],
-            mode="lines+markers",
-            name=_("to date"),
-            line={"color": "#1f5fa6", "width": 3},
+        traces.append(
+            {
+                "type": "scatter",
+                "mode": "lines+markers",
+                "x": periods,
+                "y": [_number(r["actual"]) for r in rows],
+                "name": _("to date"),
+                "line": {"color": "#1f5fa6", "width": 3},
+            }
         )
     expected = [r for r in rows if r.get("expected") is not None]
     if expected:
-        fig.add_scatter(
-            x=[r["period_name"] for r in expected],
-            y=[_number(r["expected"]) for r in expected],
-            mode="lines",
-            name=_("expected by then"),
-            line={"color": "#e69138", "dash": "dot"},
+        traces.append(
+            {
+                "type": "scatter",
+                "mode": "lines",
+                "x": [r["period_name"] for r in expected],
+                "y": [_number(r["expected"]) for r in expected],
+                "name": _("expected by then"),
+                "line": {"color": "#e69138", "dash": "dot"},
+            }
         )
+    extra: dict[str, Any] = {}
     if target is not None:
-        fig.add_hline(
-            y=_number(target),
-            line_dash="dash",
-            line_color="#1c7c3a",
-            annotation_text=_("target"),
-            annotation_position="top left",
-        )
-    fig.update_xaxes(type="category")
-    fig.update_yaxes(gridcolor="#eef1f4", rangemode="tozero")
-    return fig
+        shape, note = _line("y", _number(target) or 0, _("target"), "#1c7c3a")
+        extra = {"shapes": [shape], "annotations": [note]}
+    return _figure(
+        traces,
+        _layout(
+            title,
+            height=400,
+            xaxis={"type": "category"},
+            yaxis={"gridcolor": GRID, "rangemode": "tozero"},
+            **extra,
+        ),
+    )
 
 
 def build_disaggregation_figure(rows: list[dict[str, Any]], title: str) -> go.Figure:
     """The latest figure per disaggregation cell, one group of bars per dimension."""
     if not rows:
         return empty_figure(title, _("No disaggregated figures."))
-    fig = go.Figure(layout=_layout(title, height=360, barmode="group"))
-    dimensions = list(dict.fromkeys(r["dimension"] for r in rows))
-    for n, dim in enumerate(dimensions):
+    traces = []
+    for n, dim in enumerate(dict.fromkeys(r["dimension"] for r in rows)):
         mine = [r for r in rows if r["dimension"] == dim]
-        fig.add_bar(
-            x=[r["category_name"] for r in mine],
-            y=[_number(r["actual"]) for r in mine],
-            name=dim,
-            marker_color=SERIES_COLOURS[n % len(SERIES_COLOURS)],
+        traces.append(
+            {
+                "type": "bar",
+                "x": [r["category_name"] for r in mine],
+                "y": [_number(r["actual"]) for r in mine],
+                "name": dim,
+                "marker": {"color": SERIES_COLOURS[n % len(SERIES_COLOURS)]},
+            }
         )
-    fig.update_xaxes(type="category")
-    fig.update_yaxes(gridcolor="#eef1f4", rangemode="tozero")
-    return fig
+    return _figure(
+        traces,
+        _layout(
+            title,
+            height=360,
+            barmode="group",
+            xaxis={"type": "category"},
+            yaxis={"gridcolor": GRID, "rangemode": "tozero"},
+        ),
+    )
 
 
 COMPLIANCE_CODES = {
@@ -292,6 +405,7 @@ COMPLIANCE_CODES = {
     "missing": 0,
     "not_due": -1,
 }
+COMPLIANCE_COLOURS = ["#eef1f4", "#c0392b", "#f4c7a1", "#e69138", "#9ec5ea", "#1c7c3a"]
 
 
 def build_compliance_figure(
@@ -307,27 +421,35 @@ def build_compliance_figure(
         return empty_figure(title, _("No quarterly reports are due yet."))
     z = [[COMPLIANCE_CODES[cells.get((r, p), "not_due")] for p in periods] for r in reporters]
     text = [[labels[cells.get((r, p), "not_due")] for p in periods] for r in reporters]
-    colours = ["#eef1f4", "#c0392b", "#f4c7a1", "#e69138", "#9ec5ea", "#1c7c3a"]
     scale = []
-    for n, colour in enumerate(colours):
-        scale += [[n / len(colours), colour], [(n + 1) / len(colours), colour]]
-    fig = go.Figure(layout=_layout(title, height=max(240, 90 + 34 * len(reporters))))
-    fig.add_heatmap(
-        z=z,
-        x=periods,
-        y=reporters,
-        text=text,
-        hoverinfo="text+x+y",
-        colorscale=scale,
-        zmin=-1.5,
-        zmax=4.5,
-        showscale=False,
-        xgap=2,
-        ygap=2,
+    for n, colour in enumerate(COMPLIANCE_COLOURS):
+        scale += [
+            [n / len(COMPLIANCE_COLOURS), colour],
+            [(n + 1) / len(COMPLIANCE_COLOURS), colour],
+        ]
+    heatmap = {
+        "type": "heatmap",
+        "z": z,
+        "x": periods,
+        "y": reporters,
+        "text": text,
+        "hoverinfo": "text+x+y",
+        "colorscale": scale,
+        "zmin": -1.5,
+        "zmax": 4.5,
+        "showscale": False,
+        "xgap": 2,
+        "ygap": 2,
+    }
+    return _figure(
+        [heatmap],
+        _layout(
+            title,
+            height=max(240, 90 + 34 * len(reporters)),
+            yaxis={"autorange": "reversed", "type": "category", "automargin": True},
+            xaxis={"type": "category", "side": "top"},
+        ),
     )
-    fig.update_yaxes(autorange="reversed", type="category", automargin=True)
-    fig.update_xaxes(type="category", side="top")
-    return fig
 
 
 def _fmt(x: Any) -> str:
