@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.text import slugify
@@ -19,9 +20,10 @@ from monitoring.selectors import programme_get_for_user
 
 from . import charts
 from .forms import DashboardFilterForm
-from .models import Indicator, QualityIssue, Status
+from .models import Indicator, IndicatorSupersession, QualityIssue, Status
 from .quality_text import Names, describe
 from .selectors.compliance import compliance_grid
+from .selectors.lookups import ProgrammeLookups
 from .selectors.rollups import Filters, Scope, issues_by_indicator, last_computed, rollup_rows
 from .selectors.sources import source_values
 from .status import indicator_statuses, summarise
@@ -80,7 +82,8 @@ class Page:
     def __init__(self, request: HttpRequest, code: str, name: str) -> None:
         self.request = request
         self.programme: Programme = programme_get_for_user(user=request.user, code=code)
-        self.form = DashboardFilterForm(self.programme, request.GET or None)
+        self.lookups = ProgrammeLookups(self.programme)
+        self.form = DashboardFilterForm(self.programme, request.GET or None, lookups=self.lookups)
         self.filters: Filters = self.form.filters()
         self.name = name
         self.charts: list[Chart] = []
@@ -182,7 +185,10 @@ def overview(request: HttpRequest, code: str) -> HttpResponse:
         "status-by-outcome",
         _("Indicators by status, per outcome"),
         charts.build_status_by_group_figure(
-            [{"label": g["label"], "counts": g["summary"].counts} for g in outcome_groups],
+            [
+                {"label": g["code"], "title": g["label"], "counts": g["summary"].counts}
+                for g in outcome_groups
+            ],
             _("Indicators by status, per outcome"),
         ),
         [
@@ -204,7 +210,7 @@ def overview(request: HttpRequest, code: str) -> HttpResponse:
         ],
         [("group", "city"), *((s, s) for s in Status.values)],
     )
-    grid = compliance_grid(p)
+    grid = compliance_grid(p, lookups=page.lookups)
     return page.render(
         "dashboards/overview.html",
         overall=overall,
@@ -261,7 +267,7 @@ def cities(request: HttpRequest, code: str) -> HttpResponse:
             {"code": r["code"], "name": r["name"], "indicator_id": r["indicator_id"], "cities": {}},
         )
         entry["cities"][r["city"]] = r
-    city_list = list(page.programme.cities.order_by("programmecity__id"))
+    city_list = page.lookups.cities
     return page.render("dashboards/cities.html", table=list(table.values()), city_list=city_list)
 
 
@@ -309,7 +315,7 @@ def agencies(request: HttpRequest, code: str) -> HttpResponse:
         entry["method"] = methods.get(entry["code"], "")
         gross = sum((a["actual"] or 0) for a in entry["agencies"].values())
         entry["gross"] = gross
-    agency_list = list(page.programme.agencies.order_by("code"))
+    agency_list = page.lookups.agencies
     return page.render(
         "dashboards/agencies.html", table=list(by_indicator.values()), agency_list=agency_list
     )
@@ -385,11 +391,16 @@ def indicator_detail(request: HttpRequest, code: str, indicator_code: str) -> Ht
         )
     # The most recent values on the page; all of them in the CSV.
     recent = list(sources.reverse()[:SOURCE_LIMIT])[::-1]
-    names = Names.for_programme(page.programme)
+    for v in recent:
+        v.indicator = indicator
+    names = Names(page.lookups)
     issues = [
         (i, describe(i, names))
         for i in QualityIssue.objects.filter(programme=page.programme, indicator=indicator)
     ]
+    links = IndicatorSupersession.objects.filter(
+        Q(predecessor=indicator) | Q(successor=indicator)
+    ).select_related("predecessor", "successor")
     return page.render(
         "dashboards/indicator.html",
         indicator=indicator,
@@ -397,8 +408,8 @@ def indicator_detail(request: HttpRequest, code: str, indicator_code: str) -> Ht
         sources=recent,
         source_count=sources.count(),
         issues=issues,
-        predecessors=indicator.predecessor_links.select_related("predecessor"),
-        successors=indicator.successor_links.select_related("successor"),
+        predecessors=[link for link in links if link.successor_id == indicator.pk],
+        successors=[link for link in links if link.predecessor_id == indicator.pk],
     )
 
 
@@ -417,7 +428,12 @@ def _by_place(series: list[dict]) -> dict[str, list[dict]]:
 @require_GET
 def compliance(request: HttpRequest, code: str) -> HttpResponse:
     page = Page(request, code, "compliance")
-    grid = compliance_grid(page.programme, city=page.filters.city, agency=page.filters.agency)
+    grid = compliance_grid(
+        page.programme,
+        city=page.filters.city,
+        agency=page.filters.agency,
+        lookups=page.lookups,
+    )
     title = _("Quarterly reports, per agency and city")
     page.chart(
         "compliance",
@@ -435,9 +451,11 @@ def compliance(request: HttpRequest, code: str) -> HttpResponse:
 @require_GET
 def quality(request: HttpRequest, code: str) -> HttpResponse:
     page = Page(request, code, "quality")
-    names = Names.for_programme(page.programme)
-    issues = QualityIssue.objects.filter(programme=page.programme).order_by(
-        "kind", "indicator_id", "period_id"
+    names = Names(page.lookups)
+    issues = (
+        QualityIssue.objects.filter(programme=page.programme)
+        .select_related("indicator")
+        .order_by("kind", "indicator_id", "period_id")
     )
     if page.filters.city:
         issues = issues.filter(city=page.filters.city)
@@ -445,7 +463,5 @@ def quality(request: HttpRequest, code: str) -> HttpResponse:
         issues = issues.filter(agency=page.filters.agency)
     grouped: dict[str, list] = defaultdict(list)
     for issue in issues:
-        grouped[issue.get_kind_display()].append(
-            (issue, names.indicators.get(issue.indicator_id or 0), describe(issue, names))
-        )
+        grouped[issue.get_kind_display()].append((issue, issue.indicator, describe(issue, names)))
     return page.render("dashboards/quality.html", grouped=sorted(grouped.items()))

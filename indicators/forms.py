@@ -5,52 +5,51 @@ from django.utils.translation import gettext_lazy as _
 
 from monitoring.models import Programme
 
-from .selectors.rollups import Filters, periods_with_figures
+from .selectors.lookups import ProgrammeLookups
+from .selectors.rollups import Filters
 
 
-class OutcomeChoice(forms.ModelChoiceField):
-    def label_from_instance(self, obj: Any) -> str:
-        title = obj.title
-        return f"{obj.code} — {title[:50]}…" if len(title) > 50 else f"{obj.code} — {title}"
+def _outcome_label(outcome: Any) -> str:
+    title = outcome.title
+    return f"{outcome.code} — {title[:50]}…" if len(title) > 50 else f"{outcome.code} — {title}"
 
 
 class DashboardFilterForm(forms.Form):
     """City, agency, outcome and the period figures are shown as of, chosen by code in the
-    URL (so a filtered view can be bookmarked and shared)."""
+    URL (so a filtered view can be bookmarked and shared). Choices come from the page's
+    lookups, so validating and rendering the form costs no query of its own."""
 
-    city = forms.ModelChoiceField(
-        queryset=None,
-        to_field_name="code",
-        required=False,
-        label=_("City"),
-        empty_label=_("All cities"),
-    )
-    agency = forms.ModelChoiceField(
-        queryset=None,
-        to_field_name="code",
-        required=False,
-        label=_("Agency"),
-        empty_label=_("All agencies"),
-    )
-    outcome = forms.ModelChoiceField(
-        queryset=None,
-        to_field_name="code",
-        required=False,
-        label=_("Outcome"),
-        empty_label=_("All outcomes"),
-    )
+    city = forms.ChoiceField(required=False, label=_("City"))
+    agency = forms.ChoiceField(required=False, label=_("Agency"))
+    outcome = forms.ChoiceField(required=False, label=_("Outcome"))
     period = forms.ChoiceField(required=False, label=_("As of"))
 
-    def __init__(self, programme: Programme, *args: Any, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        programme: Programme,
+        *args: Any,
+        lookups: ProgrammeLookups | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.programme = programme
-        self.fields["city"].queryset = programme.cities.order_by("programmecity__id")
-        self.fields["agency"].queryset = programme.agencies.order_by("code")
-        self.fields["outcome"].queryset = programme.outcomes.order_by("order", "code")
-        self.periods = {p.code: p for p in periods_with_figures(programme)}
-        self.fields["period"].choices = [("", _("Latest"))] + [
-            (c, p.name) for c, p in self.periods.items()
-        ]
+        lookups = lookups or ProgrammeLookups(programme)
+        self.objects: dict[str, dict[str, Any]] = {
+            "city": {c.code: c for c in lookups.cities},
+            "agency": {a.code: a for a in lookups.agencies},
+            "outcome": {o.code: o for o in lookups.outcomes},
+            "period": {p.code: p for p in lookups.periods_with_figures()},
+        }
+        labels = {
+            "city": (_("All cities"), lambda c: c.name),
+            "agency": (_("All agencies"), lambda a: a.acronym),
+            "outcome": (_("All outcomes"), _outcome_label),
+            "period": (_("Latest"), lambda p: p.name),
+        }
+        for name, (empty, label) in labels.items():
+            self.fields[name].choices = [("", empty)] + [
+                (code, label(obj)) for code, obj in self.objects[name].items()
+            ]
 
     def filters(self) -> Filters:
         """The valid filters; an invalid one is dropped (and reported by the form's errors)."""
@@ -58,9 +57,5 @@ class DashboardFilterForm(forms.Form):
             return Filters()
         self.is_valid()
         data = getattr(self, "cleaned_data", {})
-        return Filters(
-            city=data.get("city"),
-            agency=data.get("agency"),
-            outcome=data.get("outcome"),
-            period=self.periods.get(data.get("period") or ""),
-        )
+        chosen = {name: self.objects[name].get(data.get(name) or "") for name in self.objects}
+        return Filters(**chosen)

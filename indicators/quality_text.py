@@ -1,48 +1,53 @@
 """Data-quality findings in words, in the reader's language. Findings store numbers and codes;
 the sentence is made when it is shown."""
 
-from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from django.utils.translation import gettext as _
 
 from monitoring.bilingual import active_content_language, pick
-from monitoring.models import Programme, ReportingPeriod
+from monitoring.models import Programme
 
-from .models import DisaggregationDimension, Indicator, QualityIssue
+from .models import DisaggregationDimension, QualityIssue
+from .selectors.lookups import ProgrammeLookups
 
 Check = QualityIssue.Check
 
 
-@dataclass
 class Names:
-    """Names of the things findings refer to, fetched once per page."""
+    """Names of the things findings refer to, each kind fetched once per page and only if a
+    finding needs it."""
 
-    cities: dict[Any, str]
-    agencies: dict[int, str]
-    periods: dict[int, str]
-    dimensions: dict[str, str]
-    indicators: dict[int, Indicator]
+    def __init__(self, lookups: ProgrammeLookups) -> None:
+        self.lookups = lookups
 
     @classmethod
     def for_programme(cls, programme: Programme) -> "Names":
+        return cls(ProgrammeLookups(programme))
+
+    @cached_property
+    def cities(self) -> dict[Any, str]:
         cities: dict[Any, str] = {}
-        for c in programme.cities.all():
+        for c in self.lookups.cities:
             cities[c.pk] = cities[c.code] = c.name
-        return cls(
-            cities=cities,
-            agencies={a.pk: a.acronym for a in programme.agencies.all()},
-            periods={p.pk: p.name for p in ReportingPeriod.objects.filter(programme=programme)},
-            dimensions={d.code: pick(d, "name") for d in DisaggregationDimension.objects.all()},
-            indicators={i.pk: i for i in Indicator.objects.filter(programme=programme)},
-        )
+        return cities
+
+    @cached_property
+    def agencies(self) -> dict[int, str]:
+        return {a.pk: a.acronym for a in self.lookups.agencies}
+
+    @cached_property
+    def periods(self) -> dict[int, str]:
+        return {p.pk: p.name for p in self.lookups.periods}
+
+    @cached_property
+    def dimensions(self) -> dict[str, str]:
+        return {d.code: pick(d, "name") for d in DisaggregationDimension.objects.all()}
 
 
 def describe(issue: QualityIssue, names: Names) -> str:
     d = issue.details
-    city = names.cities.get(issue.city_id, "")
-    agency = names.agencies.get(issue.agency_id or 0, "")
-    period = names.periods.get(issue.period_id or 0, "")
     kind = issue.kind
     if kind == Check.CELLS_SUM:
         return _(
@@ -90,21 +95,18 @@ def describe(issue: QualityIssue, names: Names) -> str:
             "changed": d["changed"][:10],
             "approved": d["approved"][:10],
         }
+    where = {
+        "agency": names.agencies.get(issue.agency_id or 0, ""),
+        "city": names.cities.get(issue.city_id, ""),
+        "period": names.periods.get(issue.period_id or 0, ""),
+    }
     if kind == Check.REPORT_MISSING:
         return _("No report from %(agency)s for %(city)s for %(period)s (due %(due)s).") % {
-            "agency": agency,
-            "city": city,
-            "period": period,
+            **where,
             "due": d["due"],
         }
     if kind == Check.REPORT_LATE:
         return _(
             "%(agency)s submitted its %(city)s report for %(period)s on %(submitted)s, after the due date %(due)s."
-        ) % {
-            "agency": agency,
-            "city": city,
-            "period": period,
-            "due": d["due"],
-            "submitted": d["submitted"],
-        }
+        ) % {**where, "due": d["due"], "submitted": d["submitted"]}
     return str(issue.get_kind_display())

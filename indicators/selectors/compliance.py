@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from monitoring.models import Agency, City, Programme, ReportingPeriod
 
 from ..models import Indicator, ProgressReport
+from .lookups import ProgrammeLookups
 
 Status = ProgressReport.Status
 
@@ -85,12 +86,17 @@ class ComplianceGrid:
 
 
 def compliance_grid(
-    programme: Programme, *, city: City | None = None, agency: Agency | None = None
+    programme: Programme,
+    *,
+    city: City | None = None,
+    agency: Agency | None = None,
+    lookups: ProgrammeLookups | None = None,
 ) -> ComplianceGrid:
     today = timezone.localdate()
+    lookups = lookups or ProgrammeLookups(programme)
     pairs = expected_reporters(programme)
-    agencies = {a.pk: a for a in programme.agencies.all()}
-    cities = {c.pk: c for c in programme.cities.all()}
+    agencies = {a.pk: a for a in lookups.agencies}
+    cities = {c.pk: c for c in lookups.cities}
     reporters = sorted(
         (
             (agencies[a], cities[c])
@@ -102,13 +108,15 @@ def compliance_grid(
         ),
         key=lambda ac: (ac[0].code, ac[1].code),
     )
-    periods = list(
-        ReportingPeriod.objects.filter(
-            programme=programme,
-            kind=ReportingPeriod.Kind.QUARTER,
-            end_date__gte=programme.start_date,
-            start_date__lte=programme.end_date,
-        ).order_by("start_date")
+    periods = sorted(
+        (
+            p
+            for p in lookups.periods
+            if p.kind == ReportingPeriod.Kind.QUARTER
+            and p.end_date >= programme.start_date
+            and p.start_date <= programme.end_date
+        ),
+        key=lambda p: p.start_date,
     )
     reports = {
         (r.agency_id, r.city_id, r.period_id): r

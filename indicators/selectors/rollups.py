@@ -147,12 +147,6 @@ def rollup_rows(
     return [_as_row(raw) for raw in qs.values(*_values_fields())]
 
 
-def periods_with_figures(programme: Programme) -> list[ReportingPeriod]:
-    """The periods a dashboard can be "as of": those with approved figures."""
-    ids = Rollup.objects.filter(programme=programme).values("period_id")
-    return list(ReportingPeriod.objects.filter(pk__in=ids).order_by("end_date", "start_date"))
-
-
 def issues_by_indicator(programme: Programme) -> dict[int, int]:
     """How many data-quality issues each indicator has (to mark its figures)."""
     counts: dict[int, int] = {}

@@ -89,13 +89,20 @@ def test_drafts_never_reach_the_home_page(
     client, donor, ciudades, django_capture_on_commit_callbacks
 ):
     indicator = Indicator.objects.create(
-        programme=ciudades, code="9.9.A", level="outcome",
-        outcome=ciudades.outcomes.get(code="R1"), name_es="Nuevo", name_en="New",
-        measure="count", time_rule="sum", place_rule="sum",
+        programme=ciudades,
+        code="9.9.A",
+        level="outcome",
+        outcome=ciudades.outcomes.get(code="R1"),
+        name_es="Nuevo",
+        name_en="New",
+        measure="count",
+        time_rule="sum",
+        place_rule="sum",
     )
     indicator.cities.set(City.objects.filter(code__in=["SCL", "CDMX"]))
     report = ProgressReport.objects.create(
-        programme=ciudades, agency=Agency.objects.get(code="ILO"),
+        programme=ciudades,
+        agency=Agency.objects.get(code="ILO"),
         city=City.objects.get(code="SCL"),
         period=ReportingPeriod.objects.get(programme=ciudades, code="2023-Q2"),
     )
