@@ -6,7 +6,7 @@ validation: validating took ~25 ms a figure, most of a page's budget. The dicts 
 documented Plotly attributes; ``tests/indicators/test_charts.py`` checks them against the
 validators."""
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import plotly.graph_objects as go
@@ -37,6 +37,11 @@ def status_label(status: str) -> str:
 
 def _number(x: Any) -> float | None:
     return None if x is None else float(Decimal(x))
+
+
+def _pct(x: Any) -> str:
+    """A whole percentage, rounded half up like the tables beside the chart."""
+    return f"{Decimal(x).quantize(Decimal(1), rounding=ROUND_HALF_UP):f} %"
 
 
 def _layout(title: str, *, height: int = 420, **extra: Any) -> dict[str, Any]:
@@ -130,10 +135,11 @@ def empty_figure(title: str, message: str) -> go.Figure:
 
 def build_status_by_group_figure(groups: list[dict[str, Any]], title: str) -> go.Figure:
     """Stacked bars: how many indicators of each group (outcome, city, agency) are in each
-    status. ``groups``: [{"label": str, "counts": {status: n}}]."""
+    status. ``groups``: [{"label": str, "counts": {status: n}, "title": optional hover}]."""
     if not groups:
         return empty_figure(title, _("No indicators."))
     labels = [g["label"] for g in groups]
+    names = [g.get("title") or g["label"] for g in groups]
     traces = []
     for status, colour in STATUS_COLOURS.items():
         counts = [g["counts"].get(status, 0) for g in groups]
@@ -146,17 +152,23 @@ def build_status_by_group_figure(groups: list[dict[str, Any]], title: str) -> go
                     "x": counts,
                     "name": status_label(status),
                     "marker": {"color": colour},
-                    "hovertemplate": "%{y}: %{x}<extra>" + status_label(status) + "</extra>",
+                    "customdata": names,
+                    "hovertemplate": "%{customdata}: %{x}<extra>"
+                    + status_label(status)
+                    + "</extra>",
                 }
             )
+    largest = max(sum(g["counts"].values()) for g in groups)
+    xaxis: dict[str, Any] = {"title": {"text": _("indicators")}, "gridcolor": GRID}
+    xaxis.update({"dtick": 1} if largest <= 12 else {"tickformat": "d"})
     return _figure(
         traces,
         _layout(
             title,
             height=max(220, 70 + 42 * len(groups)),
             barmode="stack",
-            yaxis={"autorange": "reversed", "automargin": True},
-            xaxis={"title": {"text": _("indicators")}, "dtick": 1, "gridcolor": GRID},
+            yaxis={"autorange": "reversed", "automargin": True, "type": "category"},
+            xaxis=xaxis,
         ),
     )
 
@@ -180,7 +192,7 @@ def build_achievement_figure(rows: list[dict[str, Any]], title: str) -> go.Figur
         "orientation": "h",
         "y": codes,
         "x": [min(_number(r["achievement"]) or 0, ACHIEVEMENT_AXIS_MAX) for r in rows],
-        "text": [f"{_number(r['achievement']):.0f} %" for r in rows],
+        "text": [_pct(r["achievement"]) for r in rows],
         "textposition": "outside",
         "marker": {"color": [STATUS_COLOURS[r["status"]] for r in rows]},
         "hovertext": hover,
@@ -232,7 +244,7 @@ def build_city_comparison_figure(rows: list[dict[str, Any]], title: str) -> go.F
                 "hovertext": [
                     (
                         f"{city} · {c}: {_fmt(mine[c]['actual'])} / {_fmt(mine[c]['target'])} "
-                        f"({_number(mine[c]['achievement']):.0f} %)"
+                        f"({_pct(mine[c]['achievement'])})"
                     )
                     if c in mine
                     else ""

@@ -1,7 +1,7 @@
 """Numbers as people read them: grouped by the active language's convention, no trailing
 zeros, a percent sign for percentages and yes/no for milestones."""
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django import template
 from django.utils.formats import number_format
@@ -20,8 +20,14 @@ def format_figure(value: Decimal | int | float | None, measure: str = "count") -
     places = 0
     if number != number.to_integral_value() and isinstance(exponent, int):
         places = min(2, -exponent)
-    text = number_format(number, decimal_pos=places, use_l10n=True, force_grouping=True)
+    text = _grouped(number, places)
     return f"{text} %" if measure == "percent" else text
+
+
+def _grouped(number: Decimal, places: int) -> str:
+    """Rounded half up to ``places`` (Django's number_format would cut the digits off)."""
+    rounded = number.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    return number_format(rounded, decimal_pos=places, use_l10n=True, force_grouping=True)
 
 
 @register.filter
@@ -40,4 +46,4 @@ def percent(value: Decimal | None) -> str:
     """An achievement percentage, whole."""
     if value is None:
         return "—"
-    return number_format(Decimal(value), decimal_pos=0, use_l10n=True, force_grouping=True) + " %"
+    return _grouped(Decimal(value), 0) + " %"
