@@ -6,6 +6,7 @@
     if (!source || typeof Plotly === "undefined") { return; }
     var figure = JSON.parse(source.textContent);
     var config = {
+      locale: document.documentElement.lang || "en",
       responsive: true,
       displaylogo: false,
       modeBarButtonsToRemove: ["lasso2d", "select2d"],
