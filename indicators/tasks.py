@@ -6,6 +6,7 @@ rebuilds in one transaction, so a half-done run leaves nothing behind."""
 import datetime as dt
 
 from celery import shared_task
+from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError
 
 from . import engine
@@ -31,11 +32,13 @@ def recompute_all() -> int:
 def sweep_pending() -> int:
     """Every minute: recompute indicators whose request was not picked up (for example while
     the broker was down), and rebuild everything if the rollups are gone (PostgreSQL empties
-    an unlogged table after a crash). Requests younger than a minute are left to their own
-    task."""
+    an unlogged table after a crash). Requests younger than ``RECOMPUTE_SWEEP_AFTER`` seconds
+    are left to their own task."""
     if engine.rollups_missing():
         return engine.refresh_all().rows
-    ids = engine.pending_indicator_ids(older_than=dt.timedelta(minutes=1))
+    ids = engine.pending_indicator_ids(
+        older_than=dt.timedelta(seconds=settings.RECOMPUTE_SWEEP_AFTER)
+    )
     if not ids:
         return 0
     try:

@@ -162,6 +162,10 @@ LOGGING = {
 
 from celery.schedules import crontab  # noqa: E402
 
+# The minute sweep recomputes what was requested at least this many seconds ago and is still
+# owed (its task was lost or its worker died); younger requests are left to their own task.
+RECOMPUTE_SWEEP_AFTER = env.int("RECOMPUTE_SWEEP_AFTER", default=60)
+
 CELERY_BEAT_SCHEDULE = {
     "nightly-recompute-and-quality": {
         "task": "indicators.tasks.recompute_all",
