@@ -30,7 +30,7 @@ class RecomputeResult:
 
 
 def _statements(indicator_ids: list[int] | None) -> list[str]:
-    d = sql.Dialect(connection.vendor)
+    d = sql.Dialect(connection.vendor, full=indicator_ids is None)
     return [
         *sql.drop_temp_tables(),
         *sql.indicator_set(d, indicator_ids),
@@ -57,6 +57,13 @@ def _rebuild(indicator_ids: list[int] | None) -> tuple[int, int]:
             cursor.execute("SET LOCAL work_mem = '256MB'")
             cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
             cursor.execute("SET LOCAL jit = off")
+        if full and postgres:
+            # A full run joins whole working tables: hashing is right every time, while the
+            # planner, misjudging the size of aggregated rows by ~15 times, would sort them
+            # for merge joins or probe an index row by row. (A run for a few indicators keeps
+            # the planner's choice: there, index lookups are what is fast.)
+            cursor.execute("SET LOCAL enable_mergejoin = off")
+            cursor.execute("SET LOCAL enable_nestloop = off")
         for statement in _statements(indicator_ids):
             cursor.execute(statement)
         if full and postgres:
@@ -77,6 +84,9 @@ def _rebuild(indicator_ids: list[int] | None) -> tuple[int, int]:
             rows += cursor.rowcount
         if full and postgres:
             _secondary_indexes(cursor, create=True)
+            # Fresh statistics for the dashboards' queries: after a rebuild the old ones
+            # describe another table (say, one programme instead of forty).
+            cursor.execute("ANALYZE indicators_rollup")
         for statement in sql.drop_temp_tables():
             cursor.execute(statement)
     return count, rows

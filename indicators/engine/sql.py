@@ -40,6 +40,9 @@ class Dialect:
     """The few expressions that differ between PostgreSQL and SQLite."""
 
     vendor: str
+    # A full run plans with hash joins throughout (see recompute); statistics on its
+    # working tables would cost more to gather than they improve those plans.
+    full: bool = False
 
     def days(self, a: str, b: str) -> str:
         """Days from date ``b`` to date ``a``, as a number."""
@@ -61,7 +64,7 @@ class Dialect:
         return f"CREATE TEMP TABLE {name} AS {select}"
 
     def analyze(self, name: str) -> list[str]:
-        return [f"ANALYZE {name}"] if self.vendor == "postgresql" else []
+        return [f"ANALYZE {name}"] if self.vendor == "postgresql" and not self.full else []
 
     def index(self, table: str, columns: str) -> list[str]:
         """An index for lookups SQLite would otherwise do by scanning (PostgreSQL hashes)."""
@@ -71,13 +74,19 @@ class Dialect:
 
 
 TEMP_TABLES = (
-    "eng_ind", "eng_leaf", "eng_mixed", "eng_pt", "eng_sum", "eng_sum_joint", "eng_sleaf", "eng_direct",
-    "eng_grid", "eng_state", "eng_city_sum", "eng_city_state", "eng_tgt", "eng_base",
+    "eng_ind", "eng_leaf", "eng_mixed", "eng_pt", "eng_sum_joint", "eng_sleaf", "eng_direct",
+    "eng_grid", "eng_state", "eng_city_sum", "eng_city_state", "eng_tgt", "eng_tgt_pt", "eng_base",
 )  # fmt: skip
 
 
+TEMP_VIEWS = ("eng_sum",)
+
+
 def drop_temp_tables() -> list[str]:
-    return [f"DROP TABLE IF EXISTS {t}" for t in TEMP_TABLES]
+    return [
+        *(f"DROP VIEW IF EXISTS {v}" for v in TEMP_VIEWS),
+        *(f"DROP TABLE IF EXISTS {t}" for t in TEMP_TABLES),
+    ]
 
 
 def indicator_set(d: Dialect, indicator_ids: list[int] | None) -> list[str]:
@@ -287,18 +296,17 @@ PATHS = {
 
 
 def split_leaves(d: Dialect) -> list[str]:
-    """Split the approved values by path, so each step scans only what it uses: summed
-    indicators' agency rows and joint rows apart, and the other indicators' rows."""
+    """Split the approved values by path: summed indicators' agency rows (most of them, so
+    a view on the leaves rather than a copy), their joint rows, and the other indicators'
+    rows (copies, small)."""
     sum_cols = "ind, city, agency, cat, pt, val AS p_val, num AS p_num, den AS p_den, 1 AS p_n"
     return [
-        d.temp_table(
-            "eng_sum", f"SELECT {sum_cols} FROM eng_leaf WHERE summed = 1 AND agency <> 0"
-        ),
+        f"CREATE TEMP VIEW eng_sum AS SELECT {sum_cols} FROM eng_leaf "
+        "WHERE summed = 1 AND agency <> 0",
         d.temp_table(
             "eng_sum_joint", f"SELECT {sum_cols} FROM eng_leaf WHERE summed = 1 AND agency = 0"
         ),
         d.temp_table("eng_sleaf", "SELECT * FROM eng_leaf WHERE summed = 0"),
-        "DROP TABLE eng_leaf",
         # Summed indicators whose cells can go straight from agencies to the programme (sums
         # of sums, no consolidated figures): their cities' cells need not be computed.
         d.temp_table(
@@ -311,7 +319,7 @@ def split_leaves(d: Dialect) -> list[str]:
         "CREATE INDEX eng_direct_i ON eng_direct (ind)",
         *d.index("eng_sleaf", f"{SERIES}, pt"),
         *d.index("eng_sum_joint", f"{SERIES}, pt"),
-        *d.analyze("eng_sum"),
+        *d.analyze("eng_leaf"),
         *d.analyze("eng_sum_joint"),
         *d.analyze("eng_sleaf"),
     ]
@@ -443,10 +451,11 @@ def scope_rows(path: str) -> str:
         if path != "sum"
         else f"""
         UNION ALL
-        SELECT s.ind, 4, 0, 0, s.cat, s.pt, {places}
-        FROM {parts} s JOIN eng_ind e ON e.ind = s.ind
+        SELECT s.ind, 4, 0, 0, s.cat, s.pt,
+               SUM(s.p_val), {NULL_REAL}, {NULL_REAL}, SUM(s.p_n), 'sum'
+        FROM {parts} s
         WHERE s.cat <> 0 AND s.ind IN (SELECT ind FROM eng_direct)
-        GROUP BY s.ind, s.cat, s.pt, e.measure, e.place_rule"""
+        GROUP BY s.ind, s.cat, s.pt"""  # counts and amounts summed: the place rule's one case
     )
     city_places = ", ".join(_places(sp, "c") for sp in spans)
     return f"""
@@ -501,6 +510,8 @@ def targets_and_baselines(d: Dialect) -> list[str]:
             FROM eng_tgt t JOIN eng_ind e ON e.ind = t.ind
             WHERE t.city <> 0 AND t.agency <> 0 AND e.measure IN {ADDITIVE}
               AND e.place_rule = 'sum'
+              AND NOT EXISTS (SELECT 1 FROM eng_tgt x WHERE x.ind = t.ind AND x.city = 0
+                  AND x.agency = t.agency AND x.tperiod = t.tperiod AND x.cat = t.cat)
             GROUP BY t.ind, t.agency, t.tperiod, t.cat""",
         f"""INSERT INTO eng_tgt ({cols})
             SELECT t.ind, 0, 0, t.tperiod, t.cat, SUM(t.value)
@@ -512,6 +523,26 @@ def targets_and_baselines(d: Dialect) -> list[str]:
             GROUP BY t.ind, t.tperiod, t.cat""",
         "CREATE INDEX eng_tgt_i ON eng_tgt (ind, city, agency, tperiod, cat)",
         *d.analyze("eng_tgt"),
+        # The life, year and period targets of each target key in each period of its
+        # indicator: one join for the rollup rows instead of three.
+        d.temp_table(
+            "eng_tgt_pt",
+            """
+            SELECT k.ind, k.city, k.agency, k.cat, t.pt, tl.value AS l_target,
+                   ty.value AS y_target, tp.value AS p_target
+            FROM (SELECT DISTINCT ind, city, agency, cat FROM eng_tgt) k
+            JOIN eng_pt t ON t.ind = k.ind
+            LEFT JOIN eng_tgt tl ON tl.ind = k.ind AND tl.city = k.city
+                 AND tl.agency = k.agency AND tl.cat = k.cat AND tl.tperiod = 0
+            LEFT JOIN eng_tgt ty ON ty.ind = k.ind AND ty.city = k.city
+                 AND ty.agency = k.agency AND ty.cat = k.cat AND ty.tperiod = t.ypt
+                 AND t.ypt <> 0
+            LEFT JOIN eng_tgt tp ON tp.ind = k.ind AND tp.city = k.city
+                 AND tp.agency = k.agency AND tp.cat = k.cat AND tp.tperiod = t.pt
+            """,
+        ),
+        "CREATE INDEX eng_tgt_pt_i ON eng_tgt_pt (ind, city, agency, cat, pt)",
+        *d.analyze("eng_tgt_pt"),
         d.temp_table(
             "eng_base",
             f"""
@@ -625,17 +656,13 @@ def insert_rollups(d: Dialect, path: str, computed_at_param: str) -> str:
             SELECT y.*, {ytd_expected} AS y_expected, {ltd_expected} AS l_expected
             FROM (
               SELECT a.*, e.prog, e.measure, e.time_rule, e.direction, e.target_kind,
-                     e.t_on, e.t_risk, b.value AS baseline, tp.value AS p_target,
-                     ty.value AS y_target, tl.value AS l_target
+                     e.t_on, e.t_risk, b.value AS baseline, g.p_target, g.y_target,
+                     g.l_target
               FROM ({_over_scopes(path)}) a
               JOIN eng_ind e ON e.ind = a.ind
               LEFT JOIN eng_base b ON b.ind = a.ind AND b.city = a.city AND a.agency = 0
-              LEFT JOIN eng_tgt tl ON tl.ind = a.ind AND tl.city = a.city
-                   AND tl.agency = a.agency AND tl.cat = a.cat AND tl.tperiod = 0
-              LEFT JOIN eng_tgt ty ON ty.ind = a.ind AND ty.city = a.city AND ty.agency = a.agency
-                   AND ty.cat = a.cat AND ty.tperiod = a.ypt AND a.ypt <> 0
-              LEFT JOIN eng_tgt tp ON tp.ind = a.ind AND tp.city = a.city AND tp.agency = a.agency
-                   AND tp.cat = a.cat AND tp.tperiod = a.pt
+              LEFT JOIN eng_tgt_pt g ON g.ind = a.ind AND g.city = a.city
+                   AND g.agency = a.agency AND g.cat = a.cat AND g.pt = a.pt
             ) y
           ) y
         ) z

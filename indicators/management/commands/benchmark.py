@@ -298,7 +298,7 @@ class Command(BaseCommand):
                 while not Rollup.objects.filter(
                     indicator=indicator,
                     period=period,
-                    scope="city_agency",
+                    scope=Rollup.Scope.CITY_AGENCY,
                     city=city,
                     agency=agency,
                     computed_at__gte=approved,

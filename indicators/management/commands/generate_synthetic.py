@@ -92,6 +92,10 @@ class Command(BaseCommand):
             with transaction.atomic():
                 values += self._programme(p, o, rng, agencies, cities, cells)
             self.stdout.write(f"  {PREFIX}{p:03d}: {values:,} values so far")
+        if connection.vendor == "postgresql":
+            # Fresh planner statistics, or the first queries plan for empty tables.
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE")
         self.stdout.write(
             f"Generated {o['programmes']} programmes, {values:,} approved values in "
             f"{time.perf_counter() - started:.1f} s."
