@@ -161,7 +161,7 @@ def overview(request: HttpRequest, code: str) -> HttpResponse:
     programme_rows = (
         [] if (f.city or f.agency) else rollup_rows(p, scopes=(Scope.PROGRAMME,), filters=f)
     )
-    scope = f.scope() if (f.city or f.agency) else Scope.CITY
+    scope: int = f.scope() if (f.city or f.agency) else Scope.CITY
     city_rows = rollup_rows(p, scopes=(scope,), filters=f)
     statuses = indicator_statuses(indicators, programme_rows, city_rows)
     thresholds = {"on_track": p.on_track_threshold, "at_risk": p.at_risk_threshold}
@@ -180,7 +180,9 @@ def overview(request: HttpRequest, code: str) -> HttpResponse:
     by_city: dict[str, list[str]] = defaultdict(list)
     for r in rollup_rows(p, scopes=(Scope.CITY,), filters=f) if scope != Scope.CITY else city_rows:
         by_city[r["city_name"]].append(r["status"])
-    city_groups = [{"label": c, "summary": summarise(s, **thresholds)} for c, s in by_city.items()]
+    city_groups: list[dict[str, Any]] = [
+        {"label": c, "summary": summarise(s, **thresholds)} for c, s in by_city.items()
+    ]
     page.chart(
         "status-by-outcome",
         _("Indicators by status, per outcome"),

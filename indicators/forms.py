@@ -47,7 +47,9 @@ class DashboardFilterForm(forms.Form):
             "period": (_("Latest"), lambda p: p.name),
         }
         for name, (empty, label) in labels.items():
-            self.fields[name].choices = [("", empty)] + [
+            field = self.fields[name]
+            assert isinstance(field, forms.ChoiceField)
+            field.choices = [("", empty)] + [
                 (code, label(obj)) for code, obj in self.objects[name].items()
             ]
 

@@ -22,7 +22,7 @@ ASSESSED = {Status.ACHIEVED, Status.ON_TRACK, Status.AT_RISK, Status.OFF_TRACK}
 GOOD = {Status.ACHIEVED, Status.ON_TRACK}
 # Worst first: an indicator measured in several cities without a programme total takes the
 # worst of its cities' statuses.
-SEVERITY = {
+SEVERITY: dict[str, int] = {
     Status.OFF_TRACK: 0,
     Status.AT_RISK: 1,
     Status.ON_TRACK: 2,

@@ -242,7 +242,7 @@ def check_unweighted(
             and len(cities) > 1
             and all(c["ltd_denominator"] is None for c in cities)
         ):
-            mean = sum(Decimal(c["ltd_actual"]) for c in cities) / len(cities)
+            mean = sum((Decimal(c["ltd_actual"]) for c in cities), Decimal(0)) / len(cities)
             if abs(mean - Decimal(prog["ltd_actual"])) <= TOLERANCE:
                 issues.append(
                     _issue(
@@ -307,7 +307,7 @@ def check_changed_after_approval(
             agency_id=v.report.agency_id,
             details={
                 "changed": v.updated_at.isoformat(),
-                "approved": v.report.approved_at.isoformat(),
+                "approved": v.report.approved_at.isoformat() if v.report.approved_at else None,
             },
         )
         for v in values

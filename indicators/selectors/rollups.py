@@ -66,7 +66,7 @@ class Filters:
     def as_of(self) -> dt.date | None:
         return self.period.end_date if self.period else None
 
-    def scope(self) -> str:
+    def scope(self) -> int:
         """The scope whose rows answer these filters."""
         if self.city and self.agency:
             return Scope.CITY_AGENCY
@@ -94,7 +94,7 @@ def _as_row(raw: dict[str, Any]) -> dict[str, Any]:
 def rollup_rows(
     programme: Programme,
     *,
-    scopes: tuple[str, ...],
+    scopes: tuple[int, ...],
     filters: Filters = Filters(),
     cells: bool = False,
     latest: bool = True,

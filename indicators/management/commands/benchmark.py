@@ -267,7 +267,7 @@ class Command(BaseCommand):
         period = None
         try:
             time.sleep(3)  # the worker connects to the broker
-            last = programme.periods.filter(kind="quarter").order_by("-end_date").first()
+            last = programme.periods.filter(kind="quarter").latest("end_date")
             start = last.end_date + dt.timedelta(days=1)
             end = (start + dt.timedelta(days=95)).replace(day=1) - dt.timedelta(days=1)
             period = ReportingPeriod.objects.create(
@@ -279,7 +279,7 @@ class Command(BaseCommand):
                 end_date=end,
                 due_date=end + dt.timedelta(days=15),
             )
-            indicator = programme.indicators.filter(measure="count", time_rule="sum").first()
+            indicator = programme.indicators.filter(measure="count", time_rule="sum")[0]
             pairs = [(a, c) for a in programme.agencies.all() for c in programme.cities.all()]
             samples = []
             for agency, city in pairs[:trials]:

@@ -38,7 +38,7 @@ from monitoring.models import (
 
 PREFIX = "SYN"
 # (share of indicators, measure, time rule, place rule, agency rule, disaggregated)
-KINDS = [
+KINDS: list[tuple[float, str, str, str, str, bool]] = [
     (0.45, "count", "sum", "sum", "sum", True),
     (0.15, "count", "sum", "sum", "consolidated", True),
     (0.10, "count", "latest", "sum", "sum", False),
@@ -216,12 +216,15 @@ class Command(BaseCommand):
         indicators = self._indicators(
             programme, o["indicators"], outcomes, outputs, cities, agencies, rng
         )
-        self._targets(indicators, cities, years, rng)
+        self._targets([i for i, _ in indicators], cities, years, rng)
         return self._values(programme, indicators, periods, cities, agencies, cells, rng)
 
     @staticmethod
-    def _indicators(programme, count, outcomes, outputs, cities, agencies, rng) -> list[Indicator]:
-        kinds = [k for share, *k in KINDS for _ in range(round(share * count))][:count]
+    def _indicators(
+        programme, count, outcomes, outputs, cities, agencies, rng
+    ) -> list[tuple[Indicator, bool]]:
+        """The indicators, each with whether its values are disaggregated."""
+        kinds = [k[1:] for k in KINDS for _ in range(round(k[0] * count))][:count]
         kinds += [KINDS[0][1:]] * (count - len(kinds))
         created = []
         for k, (measure, time_rule, place_rule, agency_rule, disaggregated) in enumerate(kinds):
@@ -246,8 +249,7 @@ class Command(BaseCommand):
                 indicator.dimensions.set(
                     DisaggregationDimension.objects.filter(code__in=["sex", "age_group"])
                 )
-            indicator.disaggregated = disaggregated
-            created.append(indicator)
+            created.append((indicator, disaggregated))
         return created
 
     @staticmethod
@@ -300,14 +302,14 @@ class Command(BaseCommand):
         )
         rows = []
         for report in reports:
-            for ind in indicators:
-                rows.extend(self._report_values(report.pk, ind, cells, rng))
+            for ind, disaggregated in indicators:
+                rows.extend(self._report_values(report.pk, ind, disaggregated, cells, rng))
         self._write_values(rows, now)
         return len(rows)
 
     @staticmethod
     def _report_values(
-        report_id: int, ind: Indicator, cells: list, rng: random.Random
+        report_id: int, ind: Indicator, disaggregated: bool, cells: list, rng: random.Random
     ) -> list[tuple]:
         if ind.measure == "percent":
             den = rng.randint(20, 120)
@@ -319,7 +321,7 @@ class Command(BaseCommand):
             return [(report_id, ind.pk, None, rng.randint(1, 4), None, None)]
         total = rng.randint(4, 60) if ind.time_rule == "sum" else rng.randint(20, 80)
         out = [(report_id, ind.pk, None, total, None, None)]
-        if getattr(ind, "disaggregated", False):
+        if disaggregated:
             female = rng.randint(0, total)
             youth = rng.randint(0, total)
             out += [
