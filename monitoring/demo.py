@@ -2,12 +2,14 @@
 Passwords are set when an account is created and never reset afterwards, so loading again
 changes nothing and a password someone changed stays changed."""
 
+import datetime as dt
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.utils import timezone
 
-from .models import Agency, City, Membership, Programme
+from .models import Agency, City, Membership, Programme, ReportingPeriod
 
 DEMO_PASSWORD = "ciudades-demo-2026"  # noqa: S105 (demo accounts only, printed on purpose)
 
@@ -82,3 +84,16 @@ def ensure_demo_accounts(
             membership.save()
             created += 1
     return accounts, created
+
+
+def reopen_last_quarter(programme: Programme, *, days: int = 180) -> ReportingPeriod | None:
+    """Ciudades ended in 2023, so every quarter is closed; the demo reopens the last one (a
+    late-report window, as an admin would) so coordinators can try entry and approval."""
+    last = programme.periods.filter(kind=ReportingPeriod.Kind.QUARTER).order_by("-end_date").first()
+    if last is None:
+        return None
+    until = timezone.localdate() + dt.timedelta(days=days)
+    if last.reopened_until is None or last.reopened_until < timezone.localdate():
+        last.reopened_until = until
+        last.save(update_fields=["reopened_until"])
+    return last

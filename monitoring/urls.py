@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
@@ -8,6 +7,7 @@ from . import views
 urlpatterns = [
     path("", views.home, name="home"),
     path("programmes/<str:code>/framework/", views.programme_detail, name="programme_detail"),
+    path("programmes/<str:code>/reports/", include(("indicators.report_urls", "reports"))),
     path("programmes/<str:code>/", include(("indicators.urls", "dashboards"))),
     path(
         "accounts/login/",
@@ -19,8 +19,3 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", views.healthz, name="healthz"),
 ]
-
-if settings.DEBUG:
-    from django.conf.urls.static import static
-
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -11,9 +11,12 @@ from .framework import (
 from .reports import IndicatorValue, ProgressReport, ValueComponent
 from .rollups import QualityIssue, RecomputeRequest, RecomputeRun, Rollup, Status
 from .targets import Baseline, Target, TargetRevision
+from .workflow import ActivityProgress, Deliverable, ReminderSent, Restatement
 
 __all__ = [
+    "ActivityProgress",
     "Baseline",
+    "Deliverable",
     "DisaggregationCategory",
     "DisaggregationDimension",
     "Indicator",
@@ -23,6 +26,8 @@ __all__ = [
     "QualityIssue",
     "RecomputeRequest",
     "RecomputeRun",
+    "ReminderSent",
+    "Restatement",
     "Rollup",
     "Status",
     "Target",

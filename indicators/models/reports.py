@@ -1,12 +1,16 @@
 """Progress reports and their values, with the components a source says a total is made of."""
 
+import uuid
 from decimal import Decimal
+from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q, Value
 from django.db.models.functions import Coalesce
+from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
 from monitoring.bilingual import Bilingual
@@ -14,6 +18,15 @@ from monitoring.models import Agency, City, Programme, ReportingPeriod
 
 from .checks import AmountField, check_city_in_scope, check_value_fits_measure
 from .framework import DisaggregationCategory, Indicator
+
+
+def evidence_path(instance: Any, filename: str) -> str:
+    """Evidence is stored under a random name (the original name is kept in the path's last
+    part only as a hint) and is only ever served as a download by a view that checks access."""
+    stem = slugify(Path(filename).stem)[:60] or "evidence"
+    suffix = Path(filename).suffix.lower()[:10]
+    programme = getattr(instance, "programme_id", None) or instance.report.programme_id
+    return f"evidence/{programme}/{uuid.uuid4().hex}/{stem}{suffix}"
 
 
 class ProgressReport(models.Model):
@@ -83,6 +96,30 @@ class ProgressReport(models.Model):
         blank=True,
         related_name="+",
         verbose_name=_("approved by"),
+    )
+    validated_at = models.DateTimeField(_("validated at"), null=True, blank=True)
+    validated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("validated by"),
+    )
+    return_reason = models.TextField(
+        _("reason for return"),
+        blank=True,
+        default="",
+        db_default="",
+        help_text=_("Why the approver sent the report back; shown to the coordinator."),
+    )
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("last saved by"),
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -179,6 +216,17 @@ class IndicatorValue(models.Model):
     quality_note_es = models.TextField(_("data-quality note (Spanish)"), blank=True)
     quality_note_en = models.TextField(_("data-quality note (English)"), blank=True)
     source = models.TextField(_("source"), blank=True)
+    evidence = models.FileField(
+        _("evidence file"),
+        upload_to=evidence_path,
+        blank=True,
+        max_length=300,
+        default="",
+        db_default="",
+    )
+    evidence_url = models.URLField(
+        _("evidence link"), blank=True, max_length=500, default="", db_default=""
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

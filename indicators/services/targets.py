@@ -1,18 +1,17 @@
-"""Writes of indicators and targets. Atomic, validated, audited."""
+"""Writes of targets. Atomic, validated, audited."""
 
 from decimal import Decimal
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from monitoring.models import Agency, City, ReportingPeriod
 from monitoring.services import audit_record
 
-from .engine.requests import request_recompute
-from .models import DisaggregationCategory, Indicator, ProgressReport, Target, TargetRevision
+from ..engine.requests import request_recompute
+from ..models import DisaggregationCategory, Indicator, Target, TargetRevision
 
 
 @transaction.atomic
@@ -79,33 +78,4 @@ def target_revise(*, target: Target, new_value: Decimal, reason: str, actor: Use
         reason=reason,
     )
     request_recompute([locked.indicator_id])
-    return locked
-
-
-@transaction.atomic
-def report_approve(*, report: ProgressReport, actor: User | None) -> ProgressReport:
-    """Approve a submitted report: its values start counting. The rollups of its indicators
-    are recomputed once the approval commits."""
-    locked = ProgressReport.objects.select_for_update().get(pk=report.pk)
-    if locked.status != ProgressReport.Status.SUBMITTED:
-        raise ValidationError(
-            {
-                "status": _("Only a submitted report can be approved (this one is %(status)s).")
-                % {"status": locked.get_status_display()}
-            }
-        )
-    locked.status = ProgressReport.Status.APPROVED
-    locked.approved_at = timezone.now()
-    locked.approved_by = actor
-    locked.version += 1
-    locked.save(update_fields=["status", "approved_at", "approved_by", "version", "updated_at"])
-    audit_record(
-        actor=actor,
-        programme=locked.programme,
-        action="report.approve",
-        obj=locked,
-        old_value=ProgressReport.Status.SUBMITTED,
-        new_value=ProgressReport.Status.APPROVED,
-    )
-    request_recompute(locked.values.values_list("indicator_id", flat=True))
     return locked

@@ -335,6 +335,15 @@ class ReportingPeriod(models.Model):
     status = models.CharField(
         _("status"), max_length=8, choices=Status.choices, default=Status.OPEN
     )
+    reopened_until = models.DateField(
+        _("reopened until"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Lets coordinators enter and submit this period's reports until this date, after "
+            "its due date and grace period have passed (late reports)."
+        ),
+    )
     source = models.TextField(_("source"), blank=True)
 
     name = Bilingual()

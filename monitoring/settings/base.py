@@ -120,6 +120,12 @@ STORAGES = {
 }
 MEDIA_URL = "media/"
 MEDIA_ROOT = env.path("DJANGO_MEDIA_ROOT", default=BASE_DIR / "media")
+# Evidence and deliverable files: at most this size each (default 10 MB). They are served only
+# through views that check who is asking, as downloads, never from MEDIA_URL.
+EVIDENCE_MAX_BYTES = env.int("EVIDENCE_MAX_BYTES", default=10 * 1024 * 1024)
+# A report form with every evidence file attached: room for several files per request.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 5000
 
 # Celery: with REDIS_URL, a real broker and workers; without it, tasks run in-process
 # (the embedded default). The same task code runs either way.

@@ -47,3 +47,9 @@ def percent(value: Decimal | None) -> str:
     if value is None:
         return "—"
     return _grouped(Decimal(value), 0) + " %"
+
+
+@register.filter
+def evidence_name(path: str) -> str:
+    """A stored file's own name, without the folders that make it unique."""
+    return str(path).rsplit("/", 1)[-1]

@@ -5,6 +5,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import DatabaseError
 from django.utils import timezone
 
@@ -40,7 +41,7 @@ def test_approving_a_report_updates_the_rollups_when_it_commits(
 
 def test_approval_refuses_a_report_that_is_not_submitted(gold):
     report = gold.report("Q1", "A", "X", status="draft")
-    with pytest.raises(Exception, match="Only a submitted report can be approved"):
+    with pytest.raises(ValidationError, match=r"This report is draft; it cannot be approved\."):
         services.report_approve(report=report, actor=None)
     report.refresh_from_db()
     assert report.status == "draft"

@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import translation
 
 from indicators.engine import refresh_indicators
-from monitoring.demo import DEMO_PASSWORD, ensure_demo_accounts
+from monitoring.demo import DEMO_PASSWORD, ensure_demo_accounts, reopen_last_quarter
 from monitoring.loading import LoadError, ProgrammeLoader
 
 DOCUMENT = Path(__file__).resolve().parents[2] / "programme_data" / "ciudades.json"
@@ -43,6 +43,11 @@ class Command(BaseCommand):
         if options["no_demo_accounts"]:
             return
         accounts, created = ensure_demo_accounts(loader.programme)
+        period = reopen_last_quarter(loader.programme)
+        if period is not None:
+            self.stdout.write(
+                f"Demo: quarter {period.code} reopened for entry until {period.reopened_until}."
+            )
         self.stdout.write(f"Demo accounts ({created} records created), password {DEMO_PASSWORD!r}:")
         for a in accounts:
             scope = " · ".join(x for x in (a.agency, a.city) if x)

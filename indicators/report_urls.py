@@ -1,0 +1,15 @@
+from django.urls import path
+
+from . import report_views as views
+
+SLOT = "<str:period>/<str:agency>/<str:city>/"
+
+urlpatterns = [
+    path("", views.calendar, name="calendar"),
+    path(SLOT, views.report, name="report"),
+    path(f"{SLOT}return/", views.return_report, name="return"),
+    path(f"{SLOT}approve/", views.approve_report, name="approve"),
+    path(f"{SLOT}validate/", views.validate_report, name="validate"),
+    path(f"{SLOT}restate/", views.restate, name="restate"),
+    path(f"{SLOT}evidence/<int:value_id>/", views.evidence, name="evidence"),
+]

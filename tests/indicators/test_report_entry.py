@@ -1,0 +1,251 @@
+"""The quarterly report page: a coordinator enters figures for their agency and city, saves a
+draft, submits; validation names the indicator and the cell; nothing is saved half-way; a
+stale save is refused with what changed; evidence is checked and served only as a download."""
+
+from decimal import Decimal
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from indicators.models import Indicator, IndicatorValue, ProgressReport
+from monitoring.models import AuditEvent
+
+from .report_fixtures import PERIOD, enter, form_data, login, report_url, scope_indicators
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_coordinator_sees_every_indicator_in_scope_with_target_and_last_quarter(
+    client, ciudades, ilo_coordinator_scl
+):
+    login(client, ilo_coordinator_scl)
+    response = client.get(report_url())
+    assert response.status_code == 200
+    page = response.content.decode()
+    indicators = scope_indicators(ciudades)
+    assert len(indicators) == 15
+    for ind in indicators:
+        assert f'id="indicator-{ind.code.lower().replace(".", "")}"' in page
+    assert 'name="action" value="submit"' in page
+    # 1.2.A asks for the total and each sex cell
+    a12 = Indicator.objects.get(programme=ciudades, code="1.2.A")
+    for category in (c for d in a12.dimensions.all() for c in d.categories.all()):
+        assert f'name="i{a12.pk}_c{category.pk}"' in page
+
+
+def test_save_a_draft_then_submit(client, ciudades, ilo_coordinator_scl):
+    login(client, ilo_coordinator_scl)
+    indicators = scope_indicators(ciudades)
+    data = form_data(indicators, version=0, fill=True)
+    response = client.post(report_url(), {**data, "action": "save"})
+    assert response.status_code == 302, response.content.decode()[:3000]
+    report = ProgressReport.objects.get(
+        programme=ciudades, period__code=PERIOD, agency__code="ILO", city__code="SCL"
+    )
+    assert report.status == "draft"
+    assert report.version == 1
+    assert report.values.filter(category__isnull=True).count() == len(indicators)
+    assert not AuditEvent.objects.filter(action="report.submit").exists()
+
+    response = client.post(
+        report_url(), {**form_data(indicators, version=1, fill=True), "action": "submit"}
+    )
+    assert response.status_code == 302
+    report.refresh_from_db()
+    assert report.status == "submitted"
+    assert report.submitted_by == ilo_coordinator_scl
+    event = AuditEvent.objects.get(action="report.submit", object_id=str(report.pk))
+    assert event.actor == ilo_coordinator_scl
+    assert event.old_value == {"status": "draft"}
+    assert event.new_value["status"] == "submitted"
+    assert event.new_value["values"][indicators[0].code] != "—"
+
+
+def test_submit_refuses_an_incomplete_report_and_names_what_is_missing(
+    client, ciudades, ilo_coordinator_scl
+):
+    login(client, ilo_coordinator_scl)
+    indicators = scope_indicators(ciudades)
+    data = form_data(indicators, version=0, fill=True)
+    data[f"i{indicators[2].pk}_total"] = ""
+    response = client.post(report_url(), {**data, "action": "submit"})
+    assert response.status_code == 400
+    assert f"Missing: {indicators[2].code}" in response.content.decode()
+    # nothing half-written: not even the report
+    assert not ProgressReport.objects.filter(period__code=PERIOD, agency__code="ILO").exists()
+
+
+@pytest.mark.parametrize(
+    ("measure", "raw", "message"),
+    [
+        ("percent", "120", "Ensure this value is less than or equal to 100."),
+        ("count", "3.5", "a count must be a whole number."),
+        ("count", "-4", "Ensure this value is greater than or equal to 0."),
+        ("count", "many", "Enter a number."),
+    ],
+)
+def test_a_bad_figure_is_refused_naming_the_indicator_and_nothing_is_saved(
+    client, ciudades, ilo_coordinator_scl, measure, raw, message
+):
+    login(client, ilo_coordinator_scl)
+    indicators = scope_indicators(ciudades)
+    target = next(i for i in indicators if i.measure == measure)
+    data = form_data(indicators, version=0, fill=True)
+    data[f"i{target.pk}_total"] = raw
+    response = client.post(report_url(), {**data, "action": "save"})
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "Nothing was saved" in page
+    assert f"{target.code}: " in page and message in page
+    assert not IndicatorValue.objects.filter(report__period__code=PERIOD).exists()
+
+
+def test_a_bad_cell_is_named_by_indicator_dimension_and_category(
+    client, ciudades, ilo_coordinator_scl
+):
+    login(client, ilo_coordinator_scl)
+    indicators = scope_indicators(ciudades)
+    ind = next(i for i in indicators if i.dimensions.exists() and i.measure == "count")
+    category = ind.dimensions.first().categories.first()
+    data = form_data(indicators, version=0, fill=True)
+    data[f"i{ind.pk}_c{category.pk}"] = "2.5"
+    response = client.post(report_url(), {**data, "action": "save"})
+    assert response.status_code == 400
+    label = f"{ind.code} · {category.dimension.name_en}: {category.name_en}"
+    expected = f"{label}: a count must be a whole number."
+    assert expected in response.content.decode()
+
+
+def test_numerator_above_denominator_is_refused(client, ciudades, ilo_coordinator_scl):
+    login(client, ilo_coordinator_scl)
+    indicators = scope_indicators(ciudades)
+    pct = next(i for i in indicators if i.measure == "percent")
+    data = form_data(indicators, version=0, fill=True)
+    data.update({f"i{pct.pk}_total": "", f"i{pct.pk}_num": "40", f"i{pct.pk}_den": "30"})
+    response = client.post(report_url(), {**data, "action": "save"})
+    assert response.status_code == 400
+    assert (
+        f"{pct.code}: the numerator (40) cannot exceed the denominator (30)."
+        in response.content.decode()
+    )
+
+
+def test_a_percentage_from_numerator_and_denominator_is_computed(
+    client, ciudades, ilo_coordinator_scl
+):
+    login(client, ilo_coordinator_scl)
+    indicators = scope_indicators(ciudades)
+    pct = next(i for i in indicators if i.measure == "percent")
+    data = form_data(indicators, version=0, fill=True)
+    data.update({f"i{pct.pk}_total": "", f"i{pct.pk}_num": "27", f"i{pct.pk}_den": "36"})
+    assert client.post(report_url(), {**data, "action": "save"}).status_code == 302
+    value = IndicatorValue.objects.get(report__period__code=PERIOD, indicator=pct, category=None)
+    assert (value.value, value.numerator, value.denominator) == (
+        Decimal(75),
+        Decimal(27),
+        Decimal(36),
+    )
+
+
+def test_cells_that_do_not_add_up_and_a_jump_from_last_quarter_are_shown_as_cautions(
+    client, ciudades, ilo_coordinator_scl
+):
+    login(client, ilo_coordinator_scl)
+    indicators = scope_indicators(ciudades)
+    ind = next(i for i in indicators if i.dimensions.exists() and i.measure == "count")
+    categories = list(ind.dimensions.first().categories.all())
+    data = form_data(indicators, version=0, fill=True)
+    data[f"i{ind.pk}_total"] = "10"
+    data[f"i{ind.pk}_c{categories[0].pk}"] = "3"
+    data[f"i{ind.pk}_c{categories[1].pk}"] = "4"
+    assert client.post(report_url(), {**data, "action": "save"}).status_code == 302
+    page = client.get(report_url()).content.decode()
+    dimension = ind.dimensions.first().name_en
+    assert (
+        f"{ind.code}: the {dimension} cells add up to 7, not the total 10 (difference 3)." in page
+    )
+
+
+def test_spanish_decimal_comma_is_accepted(client, ciudades, ilo_coordinator_scl):
+    login(client, ilo_coordinator_scl)
+    indicators = scope_indicators(ciudades)
+    amount_or_pct = next(i for i in indicators if i.measure == "percent")
+    data = form_data(indicators, version=0, fill=True)
+    data[f"i{amount_or_pct.pk}_total"] = "62,5"
+    client.cookies["django_language"] = "es"
+    response = client.post(report_url(), {**data, "action": "save"}, HTTP_ACCEPT_LANGUAGE="es")
+    assert response.status_code == 302
+    value = IndicatorValue.objects.get(
+        report__period__code=PERIOD, indicator=amount_or_pct, category=None
+    )
+    assert value.value == Decimal("62.5")
+
+
+def test_a_stale_save_is_refused_and_shows_what_changed(client, ciudades, ilo_coordinator_scl):
+    """Two tabs (or two people with the same slot) opened version 1; the first saves, the
+    second is refused with the other's figures beside its own, and nothing of it is written."""
+    login(client, ilo_coordinator_scl)
+    indicators = scope_indicators(ciudades)
+    enter(client, indicators, version=0)  # version 1
+    first = form_data(indicators, version=1, fill=True)
+    first[f"i{indicators[0].pk}_total"] = "11"
+    assert client.post(report_url(), {**first, "action": "save"}).status_code == 302
+    second = form_data(indicators, version=1, fill=True)
+    second[f"i{indicators[0].pk}_total"] = "22"
+    response = client.post(report_url(), {**second, "action": "save"})
+    assert response.status_code == 409
+    page = response.content.decode()
+    assert "somebody else saved this report after you opened it" in page
+    assert f"<td>{indicators[0].code}</td><td>11 %</td><td>22 %</td>" in page
+    assert 'name="version" value="2"' in page  # saving again is a knowing overwrite
+    value = IndicatorValue.objects.get(
+        report__period__code=PERIOD, indicator=indicators[0], category=None
+    )
+    assert value.value == 11
+
+
+def test_evidence_is_checked_by_type_and_content_and_served_as_a_download(
+    client, ciudades, ilo_coordinator_scl, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path
+    login(client, ilo_coordinator_scl)
+    indicators = scope_indicators(ciudades)
+    key = f"i{indicators[0].pk}_file"
+
+    data = form_data(indicators, version=0, fill=True)
+    data[key] = SimpleUploadedFile("page.html", b"<script>alert(1)</script>", "text/html")
+    response = client.post(report_url(), {**data, "action": "save"})
+    assert response.status_code == 400
+    assert (
+        f"{indicators[0].code}: files of type &#x27;.html&#x27; are not accepted"
+        in response.content.decode()
+    )
+
+    data[key] = SimpleUploadedFile("list.pdf", b"<html>not a pdf</html>", "application/pdf")
+    response = client.post(report_url(), {**data, "action": "save"})
+    assert (
+        f"{indicators[0].code}: the file&#x27;s content is not a .pdf file."
+        in response.content.decode()
+    )
+
+    settings.EVIDENCE_MAX_BYTES = 1000
+    data[key] = SimpleUploadedFile("big.pdf", b"%PDF-1.4\n" + b"0" * 2000, "application/pdf")
+    response = client.post(report_url(), {**data, "action": "save"})
+    page = response.content.decode().replace("\xa0", " ")
+    assert f"{indicators[0].code}: the file is 2.0 KB; the limit is 1000 bytes." in page
+    assert not list(tmp_path.rglob("*.pdf"))  # nothing stored for a refused save
+
+    settings.EVIDENCE_MAX_BYTES = 10_000
+    data[key] = SimpleUploadedFile("attendance list.pdf", b"%PDF-1.4\n%%EOF", "application/pdf")
+    assert client.post(report_url(), {**data, "action": "save"}).status_code == 302
+    value = IndicatorValue.objects.get(
+        report__period__code=PERIOD, indicator=indicators[0], category=None
+    )
+    assert value.evidence.name.endswith("/attendance-list.pdf")
+    url = reverse("reports:evidence", args=["CIUDADES", PERIOD, "ILO", "SCL", value.pk])
+    download = client.get(url)
+    assert download.status_code == 200
+    assert download["Content-Disposition"].startswith("attachment;")
+    assert download["X-Content-Type-Options"] == "nosniff"
+    assert b"".join(download.streaming_content) == b"%PDF-1.4\n%%EOF"
