@@ -1,4 +1,5 @@
-"""Celery adapters for the engine: primitive ids in, one engine call, safe to run twice.
+"""Celery adapters for the engine and the report reminders: primitive ids in, one call, safe
+to run twice.
 
 ``acks_late`` (set globally) means a task whose worker dies is delivered again; the engine
 rebuilds in one transaction, so a half-done run leaves nothing behind."""
@@ -8,8 +9,9 @@ import datetime as dt
 from celery import shared_task
 from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError
+from django.utils import timezone
 
-from . import engine
+from . import engine, reminders
 
 TRANSIENT = (OperationalError, InterfaceError)
 
@@ -45,3 +47,10 @@ def sweep_pending() -> int:
         return engine.refresh_indicators(ids).rows
     except DatabaseError:
         return 0  # the next sweep tries again
+
+
+@shared_task(acks_late=True, autoretry_for=TRANSIENT, retry_backoff=30, max_retries=3)
+def send_report_reminders() -> int:
+    """Daily: the report reminders and escalations owed today. A retry or a second run sends
+    nothing twice: each reminder is claimed by a unique row before its e-mail leaves."""
+    return len(reminders.send_due_reminders(today=timezone.localdate()))

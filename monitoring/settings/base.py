@@ -182,3 +182,50 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60.0,
     },
 }
+
+# E-mail: EMAIL_URL picks the backend and server in django-environ's syntax, e.g.
+# smtp+tls://user:password@host:587 or smtp+ssl://user:password@host:465; locally the default
+# prints messages to the console (the log); production requires it. Django 6.1 takes it as
+# MAILERS, not EMAIL_* settings.
+_SMTP_OPTIONS = {
+    "EMAIL_HOST": "host",
+    "EMAIL_PORT": "port",
+    "EMAIL_HOST_USER": "username",
+    "EMAIL_HOST_PASSWORD": "password",
+    "EMAIL_USE_TLS": "use_tls",
+    "EMAIL_USE_SSL": "use_ssl",
+}
+
+
+def mailer_from_url(url: dict) -> dict:
+    """The default mailer from a parsed EMAIL_URL; only SMTP takes the server's options."""
+    if not url["EMAIL_BACKEND"].endswith(".smtp.EmailBackend"):
+        return {"BACKEND": url["EMAIL_BACKEND"]}
+    options = {option: url[key] for key, option in _SMTP_OPTIONS.items() if url.get(key)}
+    # A mail server that stops answering must not hold a worker forever.
+    options["timeout"] = env.int("EMAIL_TIMEOUT", default=30)
+    return {"BACKEND": url["EMAIL_BACKEND"], "OPTIONS": options}
+
+
+# An empty EMAIL_URL (as compose files pass an unset one) means the default too.
+MAILERS = {
+    "default": mailer_from_url(
+        env.email_url_config(env.str("EMAIL_URL", default="") or "consolemail://")
+    )
+}
+DEFAULT_FROM_EMAIL = env.str("DJANGO_DEFAULT_FROM_EMAIL", default="Conjunto <no-reply@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Links in e-mails are absolute: the address users open the site at, without a trailing path.
+SITE_URL = env.str("DJANGO_SITE_URL", default="http://127.0.0.1:8000")
+
+# Report reminders (indicators.reminders): to the coordinators this many days before the due
+# date and the day after it; escalated to the agency's approvers, then to the RCO, this many
+# days after it; to the approvers when a report has waited this long for approval.
+REPORT_REMINDER_DAYS_BEFORE = env.int("REPORT_REMINDER_DAYS_BEFORE", default=7)
+REPORT_ESCALATE_APPROVER_AFTER = env.int("REPORT_ESCALATE_APPROVER_AFTER", default=7)
+REPORT_ESCALATE_RCO_AFTER = env.int("REPORT_ESCALATE_RCO_AFTER", default=14)
+REPORT_APPROVAL_REMINDER_AFTER = env.int("REPORT_APPROVAL_REMINDER_AFTER", default=5)
+CELERY_BEAT_SCHEDULE["daily-report-reminders"] = {
+    "task": "indicators.tasks.send_report_reminders",
+    "schedule": crontab(hour=7, minute=0),
+}

@@ -1,10 +1,10 @@
-"""Production: refuses to start without a secret key and allowed hosts, and passes
+"""Production: refuses to start without a secret key, allowed hosts and a mail server, and passes
 ``manage.py check --deploy``."""
 
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import env
+from .base import env, mailer_from_url
 
 DEBUG = False
 
@@ -20,6 +20,8 @@ SECRET_KEY = _required("DJANGO_SECRET_KEY")
 if len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5:
     raise ImproperlyConfigured("DJANGO_SECRET_KEY must be at least 50 random characters.")
 ALLOWED_HOSTS = [h.strip() for h in _required("DJANGO_ALLOWED_HOSTS").split(",") if h.strip()]
+# Reminders and escalations are e-mails: without a mail server they would never arrive.
+MAILERS = {"default": mailer_from_url(env.email_url_config(_required("EMAIL_URL")))}
 # Container health checks call the app on the loopback interface.
 ALLOWED_HOSTS += [h for h in ("127.0.0.1", "localhost") if h not in ALLOWED_HOSTS]
 

@@ -18,7 +18,9 @@ STRONG_KEY = "x7#kP2q!vR9zL4m@wN8cT1bY6fH3jD5sG0aE-uQ_iO+oZ=lK^rV&tX*pC(yB)nM$"
 
 def run(code_or_args: list[str], **env: str) -> subprocess.CompletedProcess:
     clean = {
-        k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_", "REDIS_"))
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("DJANGO_", "DATABASE_", "REDIS_", "EMAIL_"))
     }
     clean.update(env)
     return subprocess.run(
@@ -58,6 +60,10 @@ def test_database_and_redis_urls_select_postgresql_and_a_real_broker():
         ({}, "DJANGO_SECRET_KEY must be set"),
         ({"DJANGO_SECRET_KEY": "short"}, "at least 50 random characters"),
         ({"DJANGO_SECRET_KEY": STRONG_KEY}, "DJANGO_ALLOWED_HOSTS must be set"),
+        (
+            {"DJANGO_SECRET_KEY": STRONG_KEY, "DJANGO_ALLOWED_HOSTS": "monitoring.example.org"},
+            "EMAIL_URL must be set",
+        ),
     ],
 )
 def test_production_refuses_to_start_without_its_secrets(env, message):
@@ -72,6 +78,7 @@ def test_production_settings_pass_the_deployment_checklist():
         DJANGO_SETTINGS_MODULE="monitoring.settings.production",
         DJANGO_SECRET_KEY=STRONG_KEY,
         DJANGO_ALLOWED_HOSTS="monitoring.example.org",
+        EMAIL_URL="smtp+tls://mailer:secret@smtp.example.org:587",
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout
