@@ -21,8 +21,10 @@ from monitoring.selectors import programme_get_for_user
 from . import charts
 from .forms import DashboardFilterForm
 from .models import Indicator, IndicatorSupersession, QualityIssue, Status
+from .permissions import access_for
 from .quality_text import Names, describe
 from .selectors.compliance import compliance_grid
+from .selectors.history import indicator_history
 from .selectors.lookups import ProgrammeLookups
 from .selectors.rollups import Filters, Scope, issues_by_indicator, last_computed, rollup_rows
 from .selectors.sources import source_values
@@ -82,6 +84,7 @@ class Page:
     def __init__(self, request: HttpRequest, code: str, name: str) -> None:
         self.request = request
         self.programme: Programme = programme_get_for_user(user=request.user, code=code)
+        self.access = access_for(request.user, self.programme)
         self.lookups = ProgrammeLookups(self.programme)
         self.form = DashboardFilterForm(self.programme, request.GET or None, lookups=self.lookups)
         self.filters: Filters = self.form.filters()
@@ -121,6 +124,7 @@ class Page:
                 "charts": {c.id: c for c in self.charts},
                 "query": self.request.GET.urlencode(),
                 "computed_at": last_computed(self.programme),
+                "only_approved": self.access.only_approved,
                 **context,
             },
         )
@@ -412,6 +416,7 @@ def indicator_detail(request: HttpRequest, code: str, indicator_code: str) -> Ht
         issues=issues,
         predecessors=[link for link in links if link.successor_id == indicator.pk],
         successors=[link for link in links if link.predecessor_id == indicator.pk],
+        history=indicator_history(indicator, page.access),
     )
 
 

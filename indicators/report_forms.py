@@ -15,8 +15,16 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from .models import DisaggregationCategory, Indicator, IndicatorValue
-from .services import Entry
+from monitoring.models import Activity
+
+from .models import (
+    ActivityProgress,
+    Deliverable,
+    DisaggregationCategory,
+    Indicator,
+    IndicatorValue,
+)
+from .services import ActivityEntry, Entry
 from .services.reports import cell_label
 
 Measure = Indicator.Measure
@@ -134,12 +142,70 @@ class ReportForm(forms.Form):
         *args: Any,
         indicators: list[Indicator],
         values: dict[tuple[int, int | None], IndicatorValue],
+        activities: list[Activity] | None = None,
+        progress: dict[int, ActivityProgress] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.blocks: list[Block] = []
         for indicator in indicators:
             self.blocks.append(self._add_block(indicator, values))
+        self.activities = activities or []
+        for activity in self.activities:
+            self._add_activity(activity, (progress or {}).get(activity.pk))
+
+    def _add_activity(self, activity: Activity, saved: ActivityProgress | None) -> None:
+        """Status, progress and a comment per activity; pre-filled with what was reported
+        last (this report's, else last quarter's), so only what changed needs typing."""
+        p = f"a{activity.pk}"
+        self.fields[f"{p}_status"] = forms.ChoiceField(
+            label=activity.code,
+            required=False,
+            choices=[("", "—"), *ActivityProgress.Status.choices],
+        )
+        self.fields[f"{p}_progress"] = forms.IntegerField(
+            label=f"{activity.code} %", required=False, min_value=0, max_value=100
+        )
+        self.fields[f"{p}_comment"] = forms.CharField(
+            label=f"{activity.code} · {_('Comment')}", required=False, max_length=2000
+        )
+        if saved is not None:
+            self.initial.setdefault(f"{p}_status", saved.status)
+            self.initial.setdefault(f"{p}_progress", saved.progress)
+            self.initial.setdefault(f"{p}_comment", saved.comment)
+
+    def activity_fields(self) -> list[tuple[Activity, Any, Any, Any]]:
+        return [
+            (a, self[f"a{a.pk}_status"], self[f"a{a.pk}_progress"], self[f"a{a.pk}_comment"])
+            for a in self.activities
+        ]
+
+    def activity_entries(self) -> list[ActivityEntry]:
+        data = self.cleaned_data
+        return [
+            ActivityEntry(
+                activity=a,
+                status=data.get(f"a{a.pk}_status") or "",
+                progress=data.get(f"a{a.pk}_progress"),
+                comment=data.get(f"a{a.pk}_comment") or "",
+            )
+            for a in self.activities
+        ]
+
+    def _clean_activity(self, activity: Activity, data: dict[str, Any]) -> None:
+        p = f"a{activity.pk}"
+        status, progress = data.get(f"{p}_status"), data.get(f"{p}_progress")
+        if progress is not None and not status:
+            self.add_error(
+                f"{p}_status",
+                _("Activity %(code)s: choose its status.") % {"code": activity.code},
+            )
+        if status == ActivityProgress.Status.COMPLETED and progress not in (None, 100):
+            self.add_error(
+                f"{p}_progress",
+                _("Activity %(code)s: a completed activity is at 100 %%.")
+                % {"code": activity.code},
+            )
 
     def _add_block(
         self, indicator: Indicator, values: dict[tuple[int, int | None], IndicatorValue]
@@ -193,6 +259,8 @@ class ReportForm(forms.Form):
         data = self.cleaned_data
         for block in self.blocks:
             self._clean_block(block, data)
+        for activity in self.activities:
+            self._clean_activity(activity, data)
         return data
 
     def _clean_block(self, block: Block, data: dict[str, Any]) -> None:
@@ -467,3 +535,45 @@ def _far_apart(before: Decimal, now: Decimal, measure: str) -> bool:
 
 def _plain(x: Decimal) -> str:
     return f"{x.normalize():f}"
+
+
+class DeliverableForm(forms.Form):
+    """A deliverable produced by one of the report's activities: a title in Spanish (English
+    optional: Spanish is shown when it is missing), its type and date, a file or a link."""
+
+    activity = forms.ChoiceField(label=gettext_lazy("Activity"))
+    title_es = forms.CharField(label=gettext_lazy("Title (Spanish)"), max_length=300)
+    title_en = forms.CharField(
+        label=gettext_lazy("Title (English)"), max_length=300, required=False
+    )
+    kind = forms.ChoiceField(label=gettext_lazy("Type"), choices=Deliverable.Kind.choices)
+    date = forms.DateField(
+        label=gettext_lazy("Date"), localize=True, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    file = forms.FileField(label=gettext_lazy("File"), required=False)
+    url = forms.URLField(
+        label=gettext_lazy("Link"), required=False, max_length=500, assume_scheme="https"
+    )
+
+    def __init__(self, *args: Any, activities: list[Activity], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.activities = {str(a.pk): a for a in activities}
+        field = self.fields["activity"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [("", "—")] + [
+            (str(a.pk), f"{a.code} · {a.description[:80]}") for a in activities
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
+        upload = data.get("file")
+        if upload:
+            try:
+                check_evidence_file(upload, str(_("File")))
+            except ValidationError as error:
+                self.add_error("file", error)
+        return data
+
+    def chosen_activity(self) -> Activity:
+        return self.activities[self.cleaned_data["activity"]]

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import report_views as views
+from . import workbook_views
 
 SLOT = "<str:period>/<str:agency>/<str:city>/"
 
@@ -12,4 +13,6 @@ urlpatterns = [
     path(f"{SLOT}validate/", views.validate_report, name="validate"),
     path(f"{SLOT}restate/", views.restate, name="restate"),
     path(f"{SLOT}evidence/<int:value_id>/", views.evidence, name="evidence"),
+    path(f"{SLOT}workbook/", workbook_views.download_workbook, name="workbook"),
+    path(f"{SLOT}workbook/upload/", workbook_views.upload_workbook, name="workbook_upload"),
 ]

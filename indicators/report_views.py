@@ -3,6 +3,7 @@ actions, audit trail), restatement, evidence downloads. Each view: authorise (on
 that fetches and checks) → validate → one service → redirect or render."""
 
 import mimetypes
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -19,11 +20,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
-from monitoring.models import AuditEvent
+from monitoring.models import Activity, AuditEvent
 from monitoring.selectors import programme_get_for_user
 
 from . import services
-from .models import Indicator, IndicatorValue, ProgressReport, Target
+from .models import ActivityProgress, Indicator, IndicatorValue, ProgressReport, Target
 from .permissions import (
     can_approve_report,
     can_edit_report,
@@ -32,10 +33,14 @@ from .permissions import (
     can_validate_report,
     period_closes_on,
 )
-from .report_forms import ReportForm, RestateForm, cautions_for
+from .report_forms import DeliverableForm, ReportForm, RestateForm, cautions_for
+from .selectors.history import AUDIT_LABELS
 from .selectors.reports import (
     ReportSlot,
+    activities_in_scope,
+    activity_progress_by_activity,
     calendar_for_user,
+    deliverables_of,
     indicators_in_scope,
     previous_report,
     report_slot_get_for_user,
@@ -44,7 +49,7 @@ from .selectors.reports import (
 )
 
 
-def _slot(request: HttpRequest, code: str, period: str, agency: str, city: str) -> ReportSlot:
+def report_slot(request: HttpRequest, code: str, period: str, agency: str, city: str) -> ReportSlot:
     return report_slot_get_for_user(
         user=request.user,
         programme_code=code,
@@ -54,13 +59,21 @@ def _slot(request: HttpRequest, code: str, period: str, agency: str, city: str) 
     )
 
 
-def _actor(request: HttpRequest) -> User:
+# A slot without a submitted report, by where its due date stands.
+SLOT_STATES = {
+    "upcoming": gettext_lazy("upcoming"),
+    "due": gettext_lazy("due"),
+    "overdue": gettext_lazy("overdue"),
+}
+
+
+def signed_in_user(request: HttpRequest) -> User:
     """The signed-in user (every view here requires one)."""
     assert isinstance(request.user, User)
     return request.user
 
 
-def _url(slot: ReportSlot, name: str = "report") -> str:
+def report_page_url(slot: ReportSlot, name: str = "report") -> str:
     return reverse(
         f"reports:{name}",
         args=[slot.programme.code, slot.period.code, slot.agency.code, slot.city.code],
@@ -73,99 +86,133 @@ def calendar(request: HttpRequest, code: str) -> HttpResponse:
     programme = programme_get_for_user(user=request.user, code=code)
     today = timezone.localdate()
     cal = calendar_for_user(user=request.user, programme=programme, today=today)
+    labels = {**SLOT_STATES, **dict(ProgressReport.Status.choices)}
+    counts = [(state, labels[state], n) for state, n in cal.counts().items()]
     return render(
         request,
         "reports/calendar.html",
-        {"programme": programme, "calendar": cal, "today": today, "counts": cal.counts()},
+        {"programme": programme, "calendar": cal, "today": today, "counts": counts},
     )
+
+
+@dataclass
+class Stale:
+    """What the user is told when somebody saved in between."""
+
+    differences: list[dict[str, Any]]
+    by: Any
+    at: Any
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def report(request: HttpRequest, code: str, period: str, agency: str, city: str) -> HttpResponse:
-    slot = _slot(request, code, period, agency, city)
-    r, access = slot.report, slot.access
+    slot = report_slot(request, code, period, agency, city)
+    r = slot.report
     indicators = indicators_in_scope(programme=slot.programme, agency=slot.agency, city=slot.city)
+    activities = activities_in_scope(programme=slot.programme, agency=slot.agency, city=slot.city)
     values = values_by_cell(r)
-    editable = can_edit_report(access, r, closed=slot.closed)
-    form = None
-    stale: list[dict[str, Any]] = []
-    stale_by, stale_at = None, None
-    if editable:
+    before = previous_report(slot)
+    progress = activity_progress_by_activity(r if r.pk else before)
+    form, stale = None, None
+    if can_edit_report(slot.access, r, closed=slot.closed):
         form = ReportForm(
             request.POST or None,
             request.FILES or None,
             indicators=indicators,
             values=values,
+            activities=activities,
+            progress=progress,
             initial={
                 "version": r.version if r.pk else 0,
                 "narrative_es": r.narrative_es,
                 "narrative_en": r.narrative_en,
             },
         )
-        if request.method == "POST":
-            submit = request.POST.get("action") == "submit"
-            if form.is_valid():
-                try:
-                    services.report_save(
-                        programme=slot.programme,
-                        period=slot.period,
-                        agency=slot.agency,
-                        city=slot.city,
-                        expected_version=form.cleaned_data["version"],
-                        entries=form.entries(),
-                        narrative_es=form.cleaned_data["narrative_es"],
-                        narrative_en=form.cleaned_data["narrative_en"],
-                        actor=_actor(request),
-                        submit=submit,
-                        in_scope=indicators,
-                    )
-                except services.StaleReport as error:
-                    stale = _differences(form, error.current)
-                    stale_by, stale_at = error.current.updated_by, error.current.updated_at
-                    form = _rebound_at(form, error.current.version)
-                except ValidationError as error:
-                    for message in error.messages:
-                        form.add_error(None, message)
-                else:
-                    messages.success(
-                        request,
-                        _("Report submitted for approval.") if submit else _("Draft saved."),
-                    )
-                    return redirect(_url(slot))
+        if request.method == "POST" and form.is_valid():
+            outcome = _save(request, slot, form, indicators)
+            if isinstance(outcome, HttpResponse):
+                return outcome
+            form, stale = outcome
     elif request.method == "POST":
         raise PermissionDenied
-    previous = values_by_cell(previous_report(slot))
-    return render(
-        request,
-        "reports/report.html",
-        {
-            "slot": slot,
-            "programme": slot.programme,
-            "report": r,
-            "form": form,
-            "stale": stale,
-            "rows": _rows(indicators, values, previous, targets_for_slot(slot, indicators), form),
-            "cautions": cautions_for(indicators, values, previous) if r.pk else [],
-            "closes_on": period_closes_on(slot.period, slot.programme),
-            "can": {
-                "edit": editable,
-                "submit": editable,
-                "return": can_return_report(access, r, closed=slot.closed),
-                "approve": can_approve_report(access, r),
-                "validate": can_validate_report(access, r),
-                "restate": can_restate_report(access, r),
-            },
-            "submitted_own": r.pk
+    previous = values_by_cell(before)
+    context = {
+        "slot": slot,
+        "programme": slot.programme,
+        "report": r,
+        "form": form,
+        "stale": stale,
+        "rows": _rows(indicators, values, previous, targets_for_slot(slot, indicators), form),
+        "activities": _activity_rows(activities, activity_progress_by_activity(r), form),
+        "deliverables": deliverables_of(r),
+        "deliverable_form": DeliverableForm(activities=activities) if form is not None else None,
+        "cautions": cautions_for(indicators, values, previous) if r.pk else [],
+        "closes_on": period_closes_on(slot.period, slot.programme),
+        "can": _abilities(slot, form is not None),
+        "audit": _audit(r),
+    }
+    status = 409 if stale else 400 if (form is not None and form.is_bound) else 200
+    return render(request, "reports/report.html", context, status=status)
+
+
+def _save(
+    request: HttpRequest, slot: ReportSlot, form: ReportForm, indicators: list[Indicator]
+) -> HttpResponse | tuple[ReportForm, Stale | None]:
+    """Save (and submit, when asked): a redirect on success; otherwise the form with its
+    errors, or rebound at the current version with what the other person changed."""
+    submit = request.POST.get("action") == "submit"
+    try:
+        services.report_save(
+            programme=slot.programme,
+            period=slot.period,
+            agency=slot.agency,
+            city=slot.city,
+            expected_version=form.cleaned_data["version"],
+            entries=form.entries(),
+            activities=form.activity_entries(),
+            narrative_es=form.cleaned_data["narrative_es"],
+            narrative_en=form.cleaned_data["narrative_en"],
+            actor=signed_in_user(request),
+            submit=submit,
+            in_scope=indicators,
+        )
+    except services.StaleReport as error:
+        current = error.current
+        stale = Stale(_differences(form, current), current.updated_by, current.updated_at)
+        return _rebound_at(form, current.version), stale
+    except ValidationError as error:
+        for message in error.messages:
+            form.add_error(None, message)
+        return form, None
+    messages.success(request, _("Report submitted for approval.") if submit else _("Draft saved."))
+    return redirect(report_page_url(slot))
+
+
+def _abilities(slot: ReportSlot, editable: bool) -> dict[str, bool]:
+    access, r = slot.access, slot.report
+    return {
+        "edit": editable,
+        "return": can_return_report(access, r, closed=slot.closed),
+        "approve": can_approve_report(access, r),
+        "validate": can_validate_report(access, r),
+        "restate": can_restate_report(access, r),
+        "submitted_own": bool(
+            r.pk
             and r.status == ProgressReport.Status.SUBMITTED
             and r.agency_id in access.approves
-            and r.submitted_by_id == access.user_id,
-            "audit": _audit(r),
-            "stale_by": stale_by,
-            "stale_at": stale_at,
-        },
-        status=409 if stale else 400 if (form is not None and form.is_bound) else 200,
-    )
+            and r.submitted_by_id == access.user_id
+        ),
+    }
+
+
+def _activity_rows(
+    activities: list[Activity], saved: dict[int, ActivityProgress], form: ReportForm | None
+) -> list[dict[str, Any]]:
+    fields = {a.pk: (st, pr, co) for a, st, pr, co in form.activity_fields()} if form else {}
+    return [
+        {"activity": a, "saved": saved.get(a.pk), "fields": fields.get(a.pk)} for a in activities
+    ]
 
 
 Figures = dict[tuple[int, int | None], IndicatorValue]
@@ -263,18 +310,14 @@ def _rebound_at(form: ReportForm, version: int) -> ReportForm:
     """The same entries, now against the current version: saving again overwrites knowingly."""
     data = {key: form.data.get(key) for key in form.data}
     data["version"] = str(version)
-    rebound = ReportForm(data, indicators=[b.indicator for b in form.blocks], values={})
+    rebound = ReportForm(
+        data,
+        indicators=[b.indicator for b in form.blocks],
+        values={},
+        activities=form.activities,
+    )
     rebound.is_valid()
     return rebound
-
-
-AUDIT_LABELS = {
-    "report.submit": gettext_lazy("submitted"),
-    "report.return": gettext_lazy("returned for correction"),
-    "report.approve": gettext_lazy("approved"),
-    "report.validate": gettext_lazy("validated"),
-    "value.restate": gettext_lazy("figure restated"),
-}
 
 
 def _audit(report: ProgressReport) -> list[dict[str, Any]]:
@@ -335,7 +378,7 @@ def _workflow_action(
             messages.error(request, message)
     else:
         messages.success(request, done)
-    return redirect(_url(slot))
+    return redirect(report_page_url(slot))
 
 
 @login_required
@@ -343,7 +386,7 @@ def _workflow_action(
 def return_report(
     request: HttpRequest, code: str, period: str, agency: str, city: str
 ) -> HttpResponse:
-    slot = _slot(request, code, period, agency, city)
+    slot = report_slot(request, code, period, agency, city)
     return _workflow_action(
         request,
         slot,
@@ -351,7 +394,7 @@ def return_report(
         lambda v: services.report_return(
             report=slot.report,
             reason=request.POST.get("reason", ""),
-            actor=_actor(request),
+            actor=signed_in_user(request),
             expected_version=v,
         ),
         _("Report returned to the coordinator."),
@@ -363,13 +406,13 @@ def return_report(
 def approve_report(
     request: HttpRequest, code: str, period: str, agency: str, city: str
 ) -> HttpResponse:
-    slot = _slot(request, code, period, agency, city)
+    slot = report_slot(request, code, period, agency, city)
     return _workflow_action(
         request,
         slot,
         can_approve_report(slot.access, slot.report),
         lambda v: services.report_approve(
-            report=slot.report, actor=_actor(request), expected_version=v
+            report=slot.report, actor=signed_in_user(request), expected_version=v
         ),
         _("Report approved. The dashboards will show its figures in a few seconds."),
     )
@@ -380,13 +423,13 @@ def approve_report(
 def validate_report(
     request: HttpRequest, code: str, period: str, agency: str, city: str
 ) -> HttpResponse:
-    slot = _slot(request, code, period, agency, city)
+    slot = report_slot(request, code, period, agency, city)
     return _workflow_action(
         request,
         slot,
         can_validate_report(slot.access, slot.report),
         lambda v: services.report_validate(
-            report=slot.report, actor=_actor(request), expected_version=v
+            report=slot.report, actor=signed_in_user(request), expected_version=v
         ),
         _("Report validated."),
     )
@@ -395,7 +438,7 @@ def validate_report(
 @login_required
 @require_http_methods(["GET", "POST"])
 def restate(request: HttpRequest, code: str, period: str, agency: str, city: str) -> HttpResponse:
-    slot = _slot(request, code, period, agency, city)
+    slot = report_slot(request, code, period, agency, city)
     if not can_restate_report(slot.access, slot.report):
         raise PermissionDenied
     indicators = indicators_in_scope(programme=slot.programme, agency=slot.agency, city=slot.city)
@@ -412,7 +455,7 @@ def restate(request: HttpRequest, code: str, period: str, agency: str, city: str
                 report=slot.report,
                 entry=form.entry(),
                 reason=form.cleaned_data["reason"],
-                actor=_actor(request),
+                actor=signed_in_user(request),
                 expected_version=form.cleaned_data["version"],
             )
         except services.StaleReport:
@@ -430,7 +473,7 @@ def restate(request: HttpRequest, code: str, period: str, agency: str, city: str
             messages.success(
                 request, _("Figure restated. The dashboards will show it in a few seconds.")
             )
-            return redirect(_url(slot))
+            return redirect(report_page_url(slot))
     return render(
         request,
         "reports/restate.html",
@@ -451,7 +494,7 @@ def evidence(
     request: HttpRequest, code: str, period: str, agency: str, city: str, value_id: int
 ) -> FileResponse:
     """An evidence file, to whoever may see its report; always as a download, never rendered."""
-    slot = _slot(request, code, period, agency, city)
+    slot = report_slot(request, code, period, agency, city)
     value = (
         IndicatorValue.objects.filter(pk=value_id, report=slot.report.pk).first()
         if slot.exists

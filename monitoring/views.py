@@ -9,7 +9,7 @@ from django.views.decorators.http import require_GET
 
 from indicators.selectors import ALL, framework_rows
 
-from .models import Programme
+from .models import Membership, Programme
 from .selectors import (
     memberships_for_user,
     outcomes_with_outputs,
@@ -55,13 +55,20 @@ def home(request: HttpRequest) -> HttpResponse:
     frameworks = (
         [_framework_context(p) for p in programmes] if len(programmes) <= HOME_FRAMEWORKS else []
     )
+    memberships = list(memberships_for_user(user=request.user))
+    # Quarterly reports are for those who enter, approve or follow them; donors read
+    # approved figures on the dashboards.
+    reporting = {m.programme_id for m in memberships if m.role != Membership.Role.DONOR} | (
+        {p.pk for p in programmes} if request.user.is_superuser else set()
+    )
     return render(
         request,
         "monitoring/home.html",
         {
             "programmes": programmes,
             "frameworks": frameworks,
-            "memberships": memberships_for_user(user=request.user),
+            "memberships": memberships,
+            "reporting": reporting,
         },
     )
 

@@ -11,11 +11,13 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch, Q
 from django.http import Http404
 
-from monitoring.models import Agency, City, Programme, ReportingPeriod
+from monitoring.models import Activity, Agency, City, Programme, ReportingPeriod
 from monitoring.permissions import Viewer
 from monitoring.selectors import programme_get_for_user
 
 from ..models import (
+    ActivityProgress,
+    Deliverable,
     DisaggregationCategory,
     Indicator,
     IndicatorValue,
@@ -98,7 +100,7 @@ def values_by_cell(report: ProgressReport | None) -> dict[tuple[int, int | None]
         return {}
     return {
         (v.indicator_id, v.category_id): v
-        for v in report.values.prefetch_related(
+        for v in report.values.select_related("indicator").prefetch_related(
             Prefetch("restatements", queryset=Restatement.objects.order_by("restated_at"))
         )
     }
@@ -213,3 +215,33 @@ def last_quarter_value(
 ) -> Decimal | None:
     v = previous.get((indicator_id, None))
     return v.value if v is not None else None
+
+
+def activities_in_scope(*, programme: Programme, agency: Agency, city: City) -> list[Activity]:
+    """Activities this agency leads or takes part in, in this city, or country-wide in its
+    country, or binational."""
+    where = (
+        Q(city=city)
+        | Q(city__isnull=True, country=city.country_id)
+        | Q(city__isnull=True, country__isnull=True)
+    )
+    return list(
+        Activity.objects.filter(programme=programme)
+        .filter(Q(lead_agency=agency) | Q(participating_agencies=agency))
+        .filter(where)
+        .select_related("output")
+        .order_by("output__order", "output__code", "order", "code")
+        .distinct()
+    )
+
+
+def activity_progress_by_activity(report: ProgressReport | None) -> dict[int, ActivityProgress]:
+    if report is None or report.pk is None:
+        return {}
+    return {p.activity_id: p for p in report.activity_progress.all()}
+
+
+def deliverables_of(report: ProgressReport) -> list[Deliverable]:
+    if report.pk is None:
+        return []
+    return list(report.deliverables.select_related("activity").order_by("date", "id"))

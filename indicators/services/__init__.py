@@ -2,7 +2,9 @@
 is atomic, validates before it saves, writes its audit events and requests the recompute of
 what it changed."""
 
+from .deliverables import deliverable_add, deliverable_remove
 from .reports import (
+    ActivityEntry,
     Entry,
     StaleReport,
     report_approve,
@@ -14,8 +16,11 @@ from .reports import (
 from .targets import target_create, target_revise
 
 __all__ = [
+    "ActivityEntry",
     "Entry",
     "StaleReport",
+    "deliverable_add",
+    "deliverable_remove",
     "report_approve",
     "report_return",
     "report_save",

@@ -14,11 +14,12 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from monitoring.models import Agency, City, Programme, ReportingPeriod
+from monitoring.models import Activity, Agency, City, Programme, ReportingPeriod
 from monitoring.services import audit_record
 
 from ..engine.requests import request_recompute
 from ..models import (
+    ActivityProgress,
     DisaggregationCategory,
     Indicator,
     IndicatorValue,
@@ -78,6 +79,16 @@ def cell_label(indicator: Indicator, category: DisaggregationCategory | None) ->
     return f"{indicator.code} · {category.dimension.name}: {category.name}"
 
 
+@dataclass
+class ActivityEntry:
+    """An activity's status, progress and comment as reported with the quarter."""
+
+    activity: Activity
+    status: str = ""
+    progress: int | None = None
+    comment: str = ""
+
+
 class StaleReport(Exception):
     """Somebody saved the report after this user opened it."""
 
@@ -88,7 +99,7 @@ class StaleReport(Exception):
 
 def _lock(report: ProgressReport, expected_version: int | None) -> ProgressReport:
     locked = (
-        ProgressReport.objects.select_for_update()
+        ProgressReport.objects.select_for_update(of=("self",))
         .select_related("programme", "period", "agency", "city")
         .get(pk=report.pk)
     )
@@ -121,6 +132,7 @@ def report_save(
     actor: User,
     submit: bool = False,
     in_scope: list[Indicator] | None = None,
+    activities: list[ActivityEntry] | None = None,
 ) -> ProgressReport:
     """Save the report's values as a draft (creating the report on first save), and submit it
     when asked. ``expected_version`` is the version the user loaded (0 for a report not yet
@@ -137,13 +149,15 @@ def report_save(
             % {"period": period.name}
         )
     _apply_entries(report, entries)
+    if activities is not None:
+        _apply_activities(report, activities)
     report.narrative_es = narrative_es.strip()
     report.narrative_en = narrative_en.strip()
     report.version += 1
     report.updated_by = actor
     fields = ["narrative_es", "narrative_en", "version", "updated_by", "updated_at"]
     if submit:
-        _check_complete(report, in_scope or [])
+        _check_complete(report, in_scope or [], activities or [])
         old = report.status
         report.status = Status.SUBMITTED
         report.submitted_at = timezone.now()
@@ -239,13 +253,36 @@ def _delete_file_on_commit(file: Any) -> None:
         transaction.on_commit(lambda: storage.delete(name))
 
 
-def _check_complete(report: ProgressReport, in_scope: list[Indicator]) -> None:
+def _apply_activities(report: ProgressReport, activities: list[ActivityEntry]) -> None:
+    existing = {p.activity_id: p for p in report.activity_progress.all()}
+    for entry in activities:
+        saved = existing.get(entry.activity.pk)
+        if not entry.status:
+            if saved is not None:
+                saved.delete()
+            continue
+        progress = 100 if entry.status == ActivityProgress.Status.COMPLETED else entry.progress
+        row = saved or ActivityProgress(report=report, activity=entry.activity)
+        row.status, row.progress, row.comment = entry.status, progress, entry.comment.strip()
+        row.full_clean(exclude=["report", "activity"], validate_unique=False)
+        row.save()
+
+
+def _check_complete(
+    report: ProgressReport, in_scope: list[Indicator], activities: list[ActivityEntry]
+) -> None:
     have = set(
         report.values.filter(category__isnull=True, value__isnull=False).values_list(
             "indicator_id", flat=True
         )
     )
     missing = [i.code for i in in_scope if i.pk not in have]
+    unreported = [a.activity.code for a in activities if not a.status]
+    if unreported:
+        raise ValidationError(
+            _("Before submitting, give the status of every activity. Missing: %(codes)s.")
+            % {"codes": ", ".join(unreported)}
+        )
     if missing:
         raise ValidationError(
             _(

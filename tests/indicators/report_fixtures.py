@@ -4,7 +4,7 @@
 from django.urls import reverse
 
 from indicators.models import Indicator
-from indicators.selectors.reports import indicators_in_scope
+from indicators.selectors.reports import activities_in_scope, indicators_in_scope
 from monitoring.models import Agency, City, Programme
 
 PERIOD = "2023-Q2"
@@ -32,10 +32,21 @@ def scope_indicators(
     )
 
 
-def form_data(indicators: list[Indicator], *, version: int, fill: bool) -> dict[str, str]:
+def form_data(
+    indicators: list[Indicator], *, version: int, fill: bool, agency: str = "ILO", city: str = "SCL"
+) -> dict[str, str]:
+    """What a coordinator posts: every indicator's total and, when filled, every activity's
+    status (not started)."""
     data = {"version": str(version), "narrative_es": "", "narrative_en": ""}
     for ind in indicators:
         data[f"i{ind.pk}_total"] = FIGURES[ind.measure] if fill else ""
+    if fill and indicators:
+        for activity in activities_in_scope(
+            programme=indicators[0].programme,
+            agency=Agency.objects.get(code=agency),
+            city=City.objects.get(code=city),
+        ):
+            data[f"a{activity.pk}_status"] = "not_started"
     return data
 
 

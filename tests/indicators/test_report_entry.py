@@ -249,3 +249,25 @@ def test_evidence_is_checked_by_type_and_content_and_served_as_a_download(
     assert download["Content-Disposition"].startswith("attachment;")
     assert download["X-Content-Type-Options"] == "nosniff"
     assert b"".join(download.streaming_content) == b"%PDF-1.4\n%%EOF"
+
+
+REPORT_PAGE_QUERIES = 22
+CALENDAR_QUERIES = 9
+
+
+def test_the_report_page_and_calendar_keep_their_query_budget(
+    client, ciudades, ilo_coordinator_scl, django_assert_max_num_queries
+):
+    """However many figures, cells, activities and deliverables: a fixed number of queries."""
+    login(client, ilo_coordinator_scl)
+    indicators = scope_indicators(ciudades)
+    data = form_data(indicators, version=0, fill=True)
+    for ind in indicators:  # every cell too
+        for d in ind.dimensions.all():
+            for c in d.categories.all():
+                data[f"i{ind.pk}_c{c.pk}"] = "1" if ind.measure == "count" else ""
+    assert client.post(report_url(), {**data, "action": "save"}).status_code == 302
+    with django_assert_max_num_queries(REPORT_PAGE_QUERIES):
+        assert client.get(report_url()).status_code == 200
+    with django_assert_max_num_queries(CALENDAR_QUERIES):
+        assert client.get(reverse("reports:calendar", args=["CIUDADES"])).status_code == 200
