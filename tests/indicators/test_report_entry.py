@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
 from django.urls import reverse
 
 from indicators.models import Indicator, IndicatorValue, ProgressReport
@@ -182,18 +183,23 @@ def test_spanish_decimal_comma_is_accepted(client, ciudades, ilo_coordinator_scl
     assert value.value == Decimal("62.5")
 
 
-def test_a_stale_save_is_refused_and_shows_what_changed(client, ciudades, ilo_coordinator_scl):
-    """Two tabs (or two people with the same slot) opened version 1; the first saves, the
-    second is refused with the other's figures beside its own, and nothing of it is written."""
-    login(client, ilo_coordinator_scl)
+def test_a_stale_save_is_refused_and_shows_what_changed(ciudades, ilo_coordinator_scl):
+    """Two browsers (the coordinator at the office and at home) open version 1; the first
+    saves, the second is refused with the other's figures beside its own, and nothing of it
+    is written."""
+    office, home = Client(HTTP_ACCEPT_LANGUAGE="en"), Client(HTTP_ACCEPT_LANGUAGE="en")
+    login(office, ilo_coordinator_scl)
+    login(home, ilo_coordinator_scl)
     indicators = scope_indicators(ciudades)
-    enter(client, indicators, version=0)  # version 1
+    enter(office, indicators, version=0)  # version 1
+    for browser in (office, home):
+        assert 'name="version" value="1"' in browser.get(report_url()).content.decode()
     first = form_data(indicators, version=1, fill=True)
     first[f"i{indicators[0].pk}_total"] = "11"
-    assert client.post(report_url(), {**first, "action": "save"}).status_code == 302
+    assert office.post(report_url(), {**first, "action": "save"}).status_code == 302
     second = form_data(indicators, version=1, fill=True)
     second[f"i{indicators[0].pk}_total"] = "22"
-    response = client.post(report_url(), {**second, "action": "save"})
+    response = home.post(report_url(), {**second, "action": "save"})
     assert response.status_code == 409
     page = response.content.decode()
     assert "somebody else saved this report after you opened it" in page
@@ -203,12 +209,21 @@ def test_a_stale_save_is_refused_and_shows_what_changed(client, ciudades, ilo_co
         report__period__code=PERIOD, indicator=indicators[0], category=None
     )
     assert value.value == 11
+    assert home.post(report_url(), {**second, "version": "2", "action": "save"}).status_code == 302
+    value.refresh_from_db()
+    assert value.value == 22
 
 
 def test_evidence_is_checked_by_type_and_content_and_served_as_a_download(
     client, ciudades, ilo_coordinator_scl, settings, tmp_path
 ):
-    settings.MEDIA_ROOT = tmp_path
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path)},
+        },
+    }
     login(client, ilo_coordinator_scl)
     indicators = scope_indicators(ciudades)
     key = f"i{indicators[0].pk}_file"
@@ -234,7 +249,17 @@ def test_evidence_is_checked_by_type_and_content_and_served_as_a_download(
     response = client.post(report_url(), {**data, "action": "save"})
     page = response.content.decode().replace("\xa0", " ")
     assert f"{indicators[0].code}: the file is 2.0 KB; the limit is 1000 bytes." in page
-    assert not list(tmp_path.rglob("*.pdf"))  # nothing stored for a refused save
+    assert not list(tmp_path.rglob("*"))  # nothing stored for a refused save
+
+    # A good file beside a figure the service refuses (60 % is not 1 / 3): no file either.
+    pct = next(i for i in indicators if i.measure == "percent")
+    bad = {**data, f"i{pct.pk}_total": "60", f"i{pct.pk}_num": "1", f"i{pct.pk}_den": "3"}
+    bad[key] = SimpleUploadedFile("ok.pdf", b"%PDF-1.4\n%%EOF", "application/pdf")
+    settings.EVIDENCE_MAX_BYTES = 10_000
+    response = client.post(report_url(), {**bad, "action": "save"})
+    assert response.status_code == 400
+    assert "does not match 1 / 3" in response.content.decode()
+    assert not list(tmp_path.rglob("*"))
 
     settings.EVIDENCE_MAX_BYTES = 10_000
     data[key] = SimpleUploadedFile("attendance list.pdf", b"%PDF-1.4\n%%EOF", "application/pdf")
@@ -243,6 +268,7 @@ def test_evidence_is_checked_by_type_and_content_and_served_as_a_download(
         report__period__code=PERIOD, indicator=indicators[0], category=None
     )
     assert value.evidence.name.endswith("/attendance-list.pdf")
+    assert [p.name for p in tmp_path.rglob("*.pdf")] == ["attendance-list.pdf"]
     url = reverse("reports:evidence", args=["CIUDADES", PERIOD, "ILO", "SCL", value.pk])
     download = client.get(url)
     assert download.status_code == 200
