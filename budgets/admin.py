@@ -2,18 +2,72 @@ from django.contrib import admin
 
 from monitoring.admin_scoping import ProgrammeScopedAdmin, ReferenceDataAdmin, scoped
 
-from .models import BudgetCategory, BudgetLine
+from .models import (
+    BudgetCategory,
+    BudgetLine,
+    BudgetRevision,
+    Expenditure,
+    NoCostExtension,
+    StatedTotal,
+    Transfer,
+)
 
 scoped(BudgetLine, "programme")
+scoped(BudgetRevision, "line__programme")
+scoped(Expenditure, "line__programme")
+scoped(Transfer, "programme")
+scoped(NoCostExtension, "programme")
+scoped(StatedTotal, "programme")
 
 
 @admin.register(BudgetCategory)
 class BudgetCategoryAdmin(ReferenceDataAdmin):
-    list_display = ("code", "scheme", "name_es", "name_en", "is_indirect", "order")
+    list_display = ("code", "scheme", "name_es", "name_en", "is_indirect", "funds_outcome", "order")
     list_filter = ("scheme",)
 
 
 @admin.register(BudgetLine)
 class BudgetLineAdmin(ProgrammeScopedAdmin):
-    list_display = ("programme", "agency", "country", "output", "category", "currency", "amount")
-    list_filter = ("programme", "agency", "country", "category")
+    list_display = (
+        "programme", "view", "agency", "country", "output", "category", "currency",
+        "original_amount", "amount",
+    )  # fmt: skip
+    list_filter = ("programme", "view", "agency", "country", "category")
+
+
+@admin.register(BudgetRevision)
+class BudgetRevisionAdmin(ProgrammeScopedAdmin):
+    list_display = ("line", "old_amount", "new_amount", "status", "proposed_by", "decided_by")
+    list_filter = ("status",)
+    # Decided through the budget pages' service (never below spent, audited); read here.
+    readonly_fields = (
+        "line",
+        "old_amount",
+        "new_amount",
+        "status",
+        "proposed_by",
+        "decided_by",
+        "decided_at",
+    )
+
+
+@admin.register(Expenditure)
+class ExpenditureAdmin(ProgrammeScopedAdmin):
+    list_display = ("line", "period", "cumulative", "amount", "kind", "as_of", "status")
+    list_filter = ("status", "kind", "period")
+
+
+@admin.register(Transfer)
+class TransferAdmin(ProgrammeScopedAdmin):
+    list_display = ("programme", "agency", "date", "amount", "currency", "reference")
+    list_filter = ("programme", "agency")
+
+
+@admin.register(NoCostExtension)
+class NoCostExtensionAdmin(ProgrammeScopedAdmin):
+    list_display = ("programme", "number", "months", "previous_end_date", "new_end_date")
+
+
+@admin.register(StatedTotal)
+class StatedTotalAdmin(ProgrammeScopedAdmin):
+    list_display = ("programme", "category", "country", "amount", "currency")

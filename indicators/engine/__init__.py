@@ -11,7 +11,23 @@ def refresh_indicators(indicator_ids: list[int]) -> RecomputeResult:
 
     result = recompute(indicator_ids)
     run_checks(indicator_ids=indicator_ids)
+    _refresh_budgets(indicator_ids)
     return result
+
+
+def _refresh_budgets(indicator_ids: list[int] | None) -> None:
+    """Budget figures ride on the same jobs: cost per result follows the indicators."""
+    from budgets.figures import refresh_budgets
+
+    from ..models import Indicator
+
+    if indicator_ids is None:
+        refresh_budgets()
+        return
+    programmes = Indicator.objects.filter(pk__in=indicator_ids).values_list(
+        "programme_id", flat=True
+    )
+    refresh_budgets(set(programmes))
 
 
 def rollups_missing() -> bool:
@@ -33,6 +49,7 @@ def refresh_all() -> RecomputeResult:
 
     result = recompute(None)
     result.issues = run_checks()
+    _refresh_budgets(None)
     return result
 
 

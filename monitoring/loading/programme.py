@@ -9,7 +9,7 @@ from typing import Any
 
 from django.db import transaction
 
-from budgets.models import BudgetCategory, BudgetLine
+from budgets.models import BudgetCategory
 from indicators.models import (
     DisaggregationCategory,
     DisaggregationDimension,
@@ -29,6 +29,7 @@ from ..models import (
     ProgrammeCity,
     ReportingPeriod,
 )
+from .budget import load_budget
 from .dates import parse_date
 from .indicators import load_indicator, load_report
 from .periods import quarter_spans
@@ -89,7 +90,7 @@ class ProgrammeLoader:
         self._load_indicators()
         self._load_crosswalk()
         self._load_reports()
-        self._load_budget_lines()
+        load_budget(self)
         return self.up
 
     def _load_reference(self, ref: dict) -> None:
@@ -151,6 +152,7 @@ class ProgrammeLoader:
                     "name_en": b["name_en"],
                     "order": b.get("order", 0),
                     "is_indirect": bool(b.get("is_indirect", False)),
+                    "funds_outcome": b.get("funds_outcome"),
                 },
             )
 
@@ -321,34 +323,3 @@ class ProgrammeLoader:
     def _load_reports(self) -> None:
         for data in self.doc.get("reports", []):
             load_report(self, data)
-
-    def _load_budget_lines(self) -> None:
-        pid = self.programme.pk
-        for b in self.doc.get("budget_lines", []):
-            record = (
-                f"budget line {b.get('agency')}/{b.get('country')}"
-                + (f"/{b['output']}" if b.get("output") else "")
-                + (f"/{b['category']}" if b.get("category") else "")
-            )
-            agency = self._ref(self.agencies, "agency", record, "agency", b.get("agency"))
-            country = self._ref(self.countries, "country", record, "country", b.get("country"))
-            output = self._ref(self.outputs, "output", record, "output", b.get("output"))
-            category = self._ref(
-                self.budget_categories, "budget category", record, "category", b.get("category")
-            )
-            self.up.save(
-                BudgetLine,
-                record,
-                {
-                    "programme_id": pid,
-                    "agency_id": agency.pk,
-                    "country_id": country.pk,
-                    "output_id": output.pk if output else None,
-                    "category_id": category.pk if category else None,
-                },
-                {
-                    "currency": b.get("currency", "USD"),
-                    "amount": to_decimal(record, "amount", b.get("amount")),
-                    "source": _text(b, "source"),
-                },
-            )

@@ -18,8 +18,20 @@ SECTION_KEYS: dict[str, tuple[str, Key]] = {
     "reports": ("period", lambda r: (r.get("period"), r.get("agency"), r.get("city"))),
     "budget_lines": (
         "category",
-        lambda r: (r.get("agency"), r.get("country"), r.get("output"), r.get("category")),
+        lambda r: (
+            r.get("view", "line"),
+            r.get("agency"),
+            r.get("country"),
+            r.get("output"),
+            r.get("category"),
+        ),
     ),
+    "stated_budget_totals": ("category", lambda r: (r.get("category"), r.get("country"))),
+    "expenditures": (
+        "period",
+        lambda r: (r.get("agency"), r.get("country"), r.get("period"), bool(r.get("cumulative"))),
+    ),
+    "extensions": ("number", lambda r: r.get("number")),
 }
 REFERENCE_KEYS = ("countries", "cities", "agencies", "dimensions", "budget_categories")
 

@@ -36,6 +36,13 @@ class Programme(models.Model):
         default=Decimal(0),
         validators=[MinValueValidator(Decimal(0))],
     )
+    indirect_ceiling = models.DecimalField(
+        _("indirect support costs ceiling (% of direct costs)"),
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal(7),
+        help_text=_("The fund's ceiling; the Migration MPTF's is 7 %."),
+    )
     on_track_threshold = models.DecimalField(
         _("on-track threshold (% of expected)"),
         max_digits=5,

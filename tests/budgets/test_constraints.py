@@ -17,6 +17,7 @@ def _line(programme, **overrides) -> BudgetLine:
         amount=Decimal("1000.00"),
     )
     values.update(overrides)
+    values.setdefault("original_amount", values["amount"])
     return BudgetLine(**values)
 
 

@@ -23,6 +23,8 @@ DERIVED = {
     "indicators.QualityIssue",
     "indicators.RecomputeRun",
     "indicators.RecomputeRequest",
+    "budgets.BudgetFigure",
+    "budgets.BudgetFinding",
 }
 
 
