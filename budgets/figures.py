@@ -136,7 +136,9 @@ def _buckets(
     """Lines into their scopes; category splits only into categories and outcomes when the
     lines themselves carry no category."""
     buckets: dict[tuple[str, tuple], Bucket] = {}
-    outcomes = {o.order: o for o in Outcome.objects.filter(programme=programme)}
+    # "Outcome 1" of the fund's categories is the programme's first outcome, and so on.
+    ordered = Outcome.objects.filter(programme=programme).order_by("order", "code")
+    outcomes = {n: o for n, o in enumerate(ordered, start=1)}
     real = [ln for ln in lines if ln.view == BudgetLine.View.LINE]
     split = [ln for ln in lines if ln.view == BudgetLine.View.CATEGORY_SPLIT]
     by_category = real if any(ln.category_id for ln in real) else split
