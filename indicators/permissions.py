@@ -94,6 +94,8 @@ def can_view_report(access: Access, report: ProgressReport) -> bool:
         return False
     if report.is_approved:
         return True
+    if report.agency_id is None:  # the RCO's joint report: the RCO's, then the admins'
+        return access.is_rco or (report.status == Status.SUBMITTED and access.is_admin)
     if access.of_agency(report.agency_id):
         return True
     if report.status == Status.SUBMITTED:
@@ -102,14 +104,13 @@ def can_view_report(access: Access, report: ProgressReport) -> bool:
 
 
 def can_edit_report(access: Access, report: ProgressReport, *, closed: bool) -> bool:
-    """Enter and save values: the coordinator of this agency and city, while the report is
-    a draft or returned and its period is open."""
-    return (
-        not closed
-        and report.status in EDITABLE
-        and report.agency_id is not None
-        and access.coordinates_slot(report.agency_id, report.city_id)
-    )
+    """Enter and save values: the coordinator of this agency and city (the RCO for the joint
+    report), while the report is a draft or returned and its period is open."""
+    if closed or report.status not in EDITABLE:
+        return False
+    if report.agency_id is None:  # consolidated (de-duplicated) totals: the RCO enters them
+        return access.is_rco
+    return access.coordinates_slot(report.agency_id, report.city_id)
 
 
 def can_submit_report(access: Access, report: ProgressReport, *, closed: bool) -> bool:
@@ -119,14 +120,14 @@ def can_submit_report(access: Access, report: ProgressReport, *, closed: bool) -
 def can_return_report(access: Access, report: ProgressReport, *, closed: bool) -> bool:
     """Send a submitted report back for correction: the agency's approver, while the period
     is open (after it closes a correction is a restatement)."""
-    return not closed and report.status == Status.SUBMITTED and report.agency_id in access.approves
+    return not closed and report.status == Status.SUBMITTED and _approves(access, report)
 
 
 def can_approve_report(access: Access, report: ProgressReport) -> bool:
     """The agency's approver, and never the person who submitted it."""
     return (
         report.status == Status.SUBMITTED
-        and report.agency_id in access.approves
+        and _approves(access, report)
         and report.submitted_by_id != access.user_id
     )
 
@@ -135,6 +136,7 @@ def can_validate_report(access: Access, report: ProgressReport) -> bool:
     """The RCO's second tier, on approved reports; not by whoever approved it."""
     return (
         report.status == Status.APPROVED
+        and report.agency_id is not None  # a joint report is the RCO's own: approved is final
         and access.is_rco
         and report.approved_by_id != access.user_id
     )
@@ -142,4 +144,12 @@ def can_validate_report(access: Access, report: ProgressReport) -> bool:
 
 def can_restate_report(access: Access, report: ProgressReport) -> bool:
     """Change an approved value, with a reason: the agency's approver."""
-    return report.is_approved and report.agency_id in access.approves
+    return report.is_approved and _approves(access, report)
+
+
+def _approves(access: Access, report: ProgressReport) -> bool:
+    """An agency's report: its approvers. The joint report: another RCO member or the
+    programme admin (separation of duties applies as for any report)."""
+    if report.agency_id is None:
+        return access.is_rco or access.is_admin
+    return report.agency_id in access.approves

@@ -76,7 +76,7 @@ def signed_in_user(request: HttpRequest) -> User:
 def report_page_url(slot: ReportSlot, name: str = "report") -> str:
     return reverse(
         f"reports:{name}",
-        args=[slot.programme.code, slot.period.code, slot.agency.code, slot.city.code],
+        args=[slot.programme.code, slot.period.code, slot.agency_code, slot.city.code],
     )
 
 
@@ -200,9 +200,10 @@ def _abilities(slot: ReportSlot, editable: bool) -> dict[str, bool]:
         "submitted_own": bool(
             r.pk
             and r.status == ProgressReport.Status.SUBMITTED
-            and r.agency_id in access.approves
             and r.submitted_by_id == access.user_id
+            and (r.agency_id in access.approves or (r.agency_id is None and access.is_rco))
         ),
+        "workbook": editable and not slot.is_joint,
     }
 
 

@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
@@ -41,6 +41,8 @@ def _editable_slot(
     request: HttpRequest, code: str, period: str, agency: str, city: str
 ) -> tuple[ReportSlot, list[Indicator]]:
     slot = report_slot(request, code, period, agency, city)
+    if slot.is_joint:  # the RCO's consolidated totals are entered on the page
+        raise Http404
     if not can_edit_report(slot.access, slot.report, closed=slot.closed):
         raise PermissionDenied
     indicators = indicators_in_scope(programme=slot.programme, agency=slot.agency, city=slot.city)

@@ -27,6 +27,8 @@ from ..models import (
 )
 from ..permissions import Access, access_for, can_view_report, period_is_closed
 
+JOINT = "JOINT"
+
 
 @dataclass
 class ReportSlot:
@@ -34,7 +36,7 @@ class ReportSlot:
 
     programme: Programme
     period: ReportingPeriod
-    agency: Agency
+    agency: Agency | None  # None: the RCO's joint (consolidated) report for the city
     city: City
     report: ProgressReport
     access: Access
@@ -44,6 +46,15 @@ class ReportSlot:
     def exists(self) -> bool:
         return self.report.pk is not None
 
+    @property
+    def is_joint(self) -> bool:
+        return self.agency is None
+
+    @property
+    def agency_code(self) -> str:
+        """The agency's code in addresses; ``JOINT`` for the RCO's consolidated report."""
+        return self.agency.code if self.agency is not None else JOINT
+
 
 def report_slot_get_for_user(
     *, user: Viewer, programme_code: str, period_code: str, agency_code: str, city_code: str
@@ -52,9 +63,10 @@ def report_slot_get_for_user(
     member, or no such slot: 404. A member without the right to see it: 403."""
     programme = programme_get_for_user(user=user, code=programme_code)
     period = ReportingPeriod.objects.filter(programme=programme, code=period_code).first()
-    agency = programme.agencies.filter(code=agency_code).first()
+    joint = agency_code == JOINT
+    agency = None if joint else programme.agencies.filter(code=agency_code).first()
     city = programme.cities.filter(code=city_code).first()
-    if period is None or agency is None or city is None:
+    if period is None or (agency is None and not joint) or city is None:
         raise Http404
     report = (
         ProgressReport.objects.filter(programme=programme, period=period, agency=agency, city=city)
@@ -75,13 +87,19 @@ def report_slot_get_for_user(
     )
 
 
-def indicators_in_scope(*, programme: Programme, agency: Agency, city: City) -> list[Indicator]:
-    """Active indicators this agency answers for in this city, with their disaggregation
-    categories (one query for the indicators, one for the categories)."""
+def indicators_in_scope(
+    *, programme: Programme, agency: Agency | None, city: City
+) -> list[Indicator]:
+    """Active indicators this agency answers for in this city (for the joint report: those
+    whose agencies' figures the RCO consolidates), with their disaggregation categories (one
+    query for the indicators, one for the categories)."""
+    scope = (
+        Q(agency_rule=Indicator.AgencyRule.CONSOLIDATED)
+        if agency is None
+        else Q(responsible_agencies=agency)
+    )
     return list(
-        Indicator.objects.filter(
-            programme=programme, is_active=True, responsible_agencies=agency, cities=city
-        )
+        Indicator.objects.filter(scope, programme=programme, is_active=True, cities=city)
         .exclude(measure=Indicator.Measure.TEXT)
         .select_related("outcome", "output")
         .prefetch_related(
@@ -143,11 +161,15 @@ def targets_for_slot(slot: ReportSlot, indicators: list[Indicator]) -> dict[int,
 @dataclass
 class CalendarRow:
     period: ReportingPeriod
-    agency: Agency
+    agency: Agency | None  # None: the RCO's joint report
     city: City
     report: ProgressReport | None
     closes_on: dt.date
     state: str  # upcoming, due, overdue, draft, returned, submitted, approved, validated
+
+    @property
+    def agency_code(self) -> str:
+        return self.agency.code if self.agency is not None else JOINT
 
 
 @dataclass
@@ -174,21 +196,23 @@ def calendar_for_user(*, user: Viewer, programme: Programme, today: dt.date) -> 
     )
     reports = {
         (r.period_id, r.agency_id, r.city_id): r
-        for r in ProgressReport.objects.filter(programme=programme, agency__isnull=False)
+        for r in ProgressReport.objects.filter(programme=programme, city__isnull=False)
     }
     wide = access.superuser or access.is_rco or access.is_admin
+    # The RCO's joint (consolidated) report per city comes after the agencies'.
+    slot_agencies: list[Agency | None] = [*agencies, None] if wide else list(agencies)
     calendar = Calendar()
     for period in periods:
         closes_on = period.due_date + dt.timedelta(days=programme.grace_days)
-        for agency in agencies:
+        for agency in slot_agencies:
             for city in cities:
-                if not (
+                if agency is not None and not (
                     wide
                     or agency.pk in access.approves
                     or access.coordinates_slot(agency.pk, city.pk)
                 ):
                     continue
-                report = reports.get((period.pk, agency.pk, city.pk))
+                report = reports.get((period.pk, agency.pk if agency else None, city.pk))
                 if report is not None and not can_view_report(access, report):
                     report = None  # another agency's draft: shown as not submitted
                 calendar.rows.append(
@@ -217,9 +241,13 @@ def last_quarter_value(
     return v.value if v is not None else None
 
 
-def activities_in_scope(*, programme: Programme, agency: Agency, city: City) -> list[Activity]:
+def activities_in_scope(
+    *, programme: Programme, agency: Agency | None, city: City
+) -> list[Activity]:
     """Activities this agency leads or takes part in, in this city, or country-wide in its
-    country, or binational."""
+    country, or binational (none for the joint report: activities are the agencies')."""
+    if agency is None:
+        return []
     where = (
         Q(city=city)
         | Q(city__isnull=True, country=city.country_id)
