@@ -14,6 +14,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from budgets.selectors import Where, headline_figure
 from monitoring.exports import csv_response
 from monitoring.models import Programme
 from monitoring.selectors import programme_get_for_user
@@ -226,6 +227,7 @@ def overview(request: HttpRequest, code: str) -> HttpResponse:
         statuses=statuses,
         compliance=grid.summary(),
         issue_count=QualityIssue.objects.filter(programme=p).count(),
+        budget=headline_figure(p, Where.from_filters(f)),  # the one budget query
     )
 
 

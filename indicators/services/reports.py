@@ -123,7 +123,7 @@ def report_save(
     *,
     programme: Programme,
     period: ReportingPeriod,
-    agency: Agency,
+    agency: Agency | None,
     city: City,
     expected_version: int,
     entries: list[Entry],
@@ -180,7 +180,7 @@ def report_save(
 def _report_for_saving(
     programme: Programme,
     period: ReportingPeriod,
-    agency: Agency,
+    agency: Agency | None,
     city: City,
     expected_version: int,
 ) -> ProgressReport:

@@ -66,9 +66,8 @@ def _write_figures(
     previous: Figures,
     targets: dict[int, Target],
 ) -> None:
-    ws["A1"] = (
-        f"{_('Quarterly report')} · {slot.agency.acronym} · {slot.city.name} · {slot.period.name}"
-    )
+    who = slot.agency.acronym if slot.agency else _("Joint (RCO)")
+    ws["A1"] = f"{_('Quarterly report')} · {who} · {slot.city.name} · {slot.period.name}"
     ws["A1"].font = Font(bold=True, size=13)
     ws["A2"] = _(
         "Enter this quarter's figures in the yellow cells only; the other cells are locked. "

@@ -104,7 +104,7 @@ def workbook_filename(slot: ReportSlot, *, errors: bool = False) -> str:
 
 
 def slot_codes(slot: ReportSlot) -> list[str]:
-    return [slot.programme.code, slot.period.code, slot.agency.code, slot.city.code]
+    return [slot.programme.code, slot.period.code, slot.agency_code, slot.city.code]
 
 
 # --- The token ----------------------------------------------------------------------------

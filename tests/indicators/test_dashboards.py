@@ -30,7 +30,7 @@ CHARTLESS = {"programme_detail", "dashboards:quality"}  # tables only
 # Queries each page may make, whatever the data: session, user, programme, membership, the
 # programme's cities/agencies/outcomes/periods (filters), then the page's own reads.
 QUERY_BUDGET = {
-    "dashboards:overview": 16,
+    "dashboards:overview": 17,  # 16 + the budget execution tile
     "dashboards:outcomes": 14,
     "dashboards:cities": 11,
     "dashboards:agencies": 12,
