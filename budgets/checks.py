@@ -9,6 +9,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from monitoring.models import Programme
@@ -173,9 +174,19 @@ def _spending(real: list[BudgetLine], expenditures: list[Expenditure]) -> list[B
     return out
 
 
+def _grouped(value: Any) -> Any:
+    """A figure as people read it in the active language: 1,702,370 or 1.702.370."""
+    try:
+        number = Decimal(str(value))
+    except ArithmeticError:
+        return value
+    return number_format(number, force_grouping=True)
+
+
 def describe(f: BudgetFinding, names: dict[str, dict[int, str]]) -> str:
     """The finding in one sentence of the active language."""
-    d: dict[str, Any] = dict(f.details)
+    d: dict[str, Any] = {k: _grouped(v) if k not in ("period", "source") else v
+                         for k, v in f.details.items()}  # fmt: skip
     d["agency"] = names["agency"].get(f.agency_id or 0, "")
     d["country"] = names["country"].get(f.country_id or 0, "")
     d["category"] = names["category"].get(f.category_id or 0, _("The whole budget"))

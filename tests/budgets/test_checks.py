@@ -44,7 +44,7 @@ def set_amount(line: BudgetLine, amount) -> None:
 def test_the_starting_case_flags_only_the_line_that_never_reported(gold):
     set_amount(gold.lines["X/ZZ"], 7143)  # X's indirect 500: 7.00 % of its direct costs
     assert kinds(gold) == ["no_expenditure"]
-    assert texts(gold) == ["Y, Zeta: no expenditure reported for this line (budget 2000)."]
+    assert texts(gold) == ["Y, Zeta: no expenditure reported for this line (budget 2,000)."]
 
 
 def test_indirect_costs_above_the_ceiling(gold):
@@ -53,7 +53,7 @@ def test_indirect_costs_above_the_ceiling(gold):
     set_amount(gold.lines["X/ZZ"], 7132)  # 500 / 7,132 = 7.01 %
     assert "indirect_ceiling" in kinds(gold)
     assert (
-        "X: indirect support costs of 500 are 7.01 % of its direct costs (7132), above the "
+        "X: indirect support costs of 500 are 7.01 % of its direct costs (7,132), above the "
         "fund's ceiling of 7 %." in texts(gold)
     )
     gold.programme.indirect_ceiling = D(8)  # another fund, another ceiling
@@ -69,7 +69,7 @@ def test_a_category_split_must_add_up_to_the_agencys_lines(gold):
         amount=D(1000), original_amount=D(1000),
     )  # fmt: skip
     assert (
-        "X: its budget by category adds up to 1000, its budget lines to 7643 (difference -6643)."
+        "X: its budget by category adds up to 1,000, its budget lines to 7,643 (difference -6,643)."
         in texts(gold)
     )
 
@@ -82,8 +82,8 @@ def test_a_printed_total_must_match_the_sum(gold):
     assert "stated_total" not in kinds(gold)  # X/ZZ 7,143 + Y/ZY 800
     StatedTotal.objects.filter(programme=gold.programme).update(amount=D(7944))
     assert (
-        "Outcome 1 programme costs: the source prints a total of 7944; the agencies' figures "
-        "add up to 7943 (difference 1)." in texts(gold)
+        "Outcome 1 programme costs: the source prints a total of 7,944; the agencies' figures "
+        "add up to 7,943 (difference 1)." in texts(gold)
     )
     with translation.override("es"):
         spanish = texts(gold, "es")

@@ -86,18 +86,18 @@ def test_the_checks_flag_what_the_sources_disagree_on(ciudades):
     found = findings(ciudades)
     assert found == sorted(
         [
-            "Outcome 1 programme costs: the source prints a total of 597101; the agencies' "
-            "figures add up to 597100 (difference 1).",
-            "Staff costs: the source prints a total of 615145; the agencies' figures add up to "
-            "615144 (difference 1).",
-            "The whole budget: the source prints a total of 1702372; the agencies' figures add "
-            "up to 1702370 (difference 2).",
-            "IOM, Mexico: the expenditure report (LOP) states a budget of 226693; the budget "
-            "line is 225343 (difference 1350). Spent: 226693.",
-            "IOM, Chile: the expenditure report (LOP) states a budget of 274067; the budget "
-            "line is 275417 (difference -1350). Spent: 274362.",
-            "IOM, Mexico: spent 226693 against a budget of 225343 (1350 over).",
-            "UNHCR, Mexico: no expenditure reported for this line (budget 250915).",
+            "Outcome 1 programme costs: the source prints a total of 597,101; the agencies' "
+            "figures add up to 597,100 (difference 1).",
+            "Staff costs: the source prints a total of 615,145; the agencies' figures add up to "
+            "615,144 (difference 1).",
+            "The whole budget: the source prints a total of 1,702,372; the agencies' figures add "
+            "up to 1,702,370 (difference 2).",
+            "IOM, Mexico: the expenditure report (LOP) states a budget of 226,693; the budget "
+            "line is 225,343 (difference 1,350). Spent: 226,693.",
+            "IOM, Chile: the expenditure report (LOP) states a budget of 274,067; the budget "
+            "line is 275,417 (difference -1,350). Spent: 274,362.",
+            "IOM, Mexico: spent 226,693 against a budget of 225,343 (1,350 over).",
+            "UNHCR, Mexico: no expenditure reported for this line (budget 250,915).",
         ]
     )
 

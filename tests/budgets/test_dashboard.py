@@ -212,9 +212,9 @@ def test_each_outcome_budget_sits_beside_its_indicators_status(member, ciudades)
 def test_it_lists_the_seven_budget_findings(member, ciudades):
     text = text_of(member.get(url()))
     assert "Budget findings (7)" in text
-    assert "UNHCR, Mexico: no expenditure reported for this line (budget 250915)." in text
-    assert "IOM, Mexico: spent 226693 against a budget of 225343 (1350 over)." in text
-    assert "the source prints a total of 1702372" in text
+    assert "UNHCR, Mexico: no expenditure reported for this line (budget 250,915)." in text
+    assert "IOM, Mexico: spent 226,693 against a budget of 225,343 (1,350 over)." in text
+    assert "the source prints a total of 1,702,372" in text
     assert "Budget findings (1)" in text_of(member.get(url("agency=UNHCR&city=CDMX")))
 
 
