@@ -54,6 +54,24 @@ def can_approve_expenditure(access: Access, expenditure: Expenditure) -> bool:
     )
 
 
+def can_return_expenditure(access: Access, expenditure: Expenditure) -> bool:
+    """Send a submitted expenditure back to the coordinator, with a reason: the agency's
+    approver (returning one's own submission breaks no separation of duties)."""
+    return expenditure.status == Status.SUBMITTED and expenditure.line.agency_id in access.approves
+
+
+def can_view_revision(access: Access, revision: BudgetRevision) -> bool:
+    """Approved: every member (donors see approved figures only). Proposed or rejected: the
+    line's agency, the RCO and the admins, who weigh it."""
+    if access.superuser:
+        return True
+    if not access.is_member:
+        return False
+    if revision.status == BudgetRevision.Status.APPROVED:
+        return True
+    return access.of_agency(revision.line.agency_id) or access.is_rco or access.is_admin
+
+
 def can_propose_revision(access: Access, line: BudgetLine) -> bool:
     return line.agency_id in access.approves or access.is_admin
 

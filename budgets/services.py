@@ -132,6 +132,7 @@ def expenditure_save(
     e = (
         Expenditure.objects.select_for_update()
         .filter(line=line, period=period, cumulative=cumulative)
+        .order_by()  # the default ordering joins the line's nullable country: no FOR UPDATE
         .first()
     )
     if e is None:
@@ -168,9 +169,23 @@ def _audit(e: Expenditure, actor: User, action: str, old: str, reason: str = "")
     )  # fmt: skip
 
 
+def _locked(expenditure: Expenditure, expected_version: int | None) -> Expenditure:
+    """The expenditure, locked; refused when it changed since the page that acts on it."""
+    e = (
+        Expenditure.objects.select_for_update(of=("self",))
+        .select_related("line")
+        .get(pk=expenditure.pk)
+    )
+    if expected_version is not None and e.version != expected_version:
+        raise ValidationError(_("The expenditure changed since you opened the page; look again."))
+    return e
+
+
 @transaction.atomic
-def expenditure_approve(*, expenditure: Expenditure, actor: User) -> Expenditure:
-    e = Expenditure.objects.select_for_update().select_related("line").get(pk=expenditure.pk)
+def expenditure_approve(
+    *, expenditure: Expenditure, actor: User, expected_version: int | None = None
+) -> Expenditure:
+    e = _locked(expenditure, expected_version)
     if e.status != Status.SUBMITTED:
         raise ValidationError(_("Only a submitted expenditure can be approved."))
     if e.submitted_by_id == actor.pk:
@@ -184,11 +199,13 @@ def expenditure_approve(*, expenditure: Expenditure, actor: User) -> Expenditure
 
 
 @transaction.atomic
-def expenditure_return(*, expenditure: Expenditure, reason: str, actor: User) -> Expenditure:
+def expenditure_return(
+    *, expenditure: Expenditure, reason: str, actor: User, expected_version: int | None = None
+) -> Expenditure:
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": _("Say why the expenditure is returned.")})
-    e = Expenditure.objects.select_for_update().select_related("line").get(pk=expenditure.pk)
+    e = _locked(expenditure, expected_version)
     if e.status != Status.SUBMITTED:
         raise ValidationError(_("Only a submitted expenditure can be returned."))
     e.status = Status.DRAFT
