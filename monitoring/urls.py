@@ -10,6 +10,10 @@ urlpatterns = [
     path("programmes/<str:code>/budget/", include(("budgets.urls", "budget"))),
     path("programmes/<str:code>/budget/", include(("budgets.entry_urls", "budget_entry"))),
     path("programmes/<str:code>/surveys/", include(("surveys.urls", "surveys"))),
+    path(
+        "programmes/<str:code>/assessments/",
+        include(("surveys.assessment_urls", "survey_assessment")),
+    ),
     path("s/", include(("surveys.public_urls", "survey_public"))),
     path("programmes/<str:code>/reports/", include(("indicators.report_urls", "reports"))),
     path("programmes/<str:code>/", include(("indicators.activity_urls", "activities"))),
