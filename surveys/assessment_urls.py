@@ -1,3 +1,7 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from . import assessment_views
+
+urlpatterns = [
+    path("<str:survey_code>/", assessment_views.assessment, name="detail"),
+]

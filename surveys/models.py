@@ -8,7 +8,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from indicators.models import Indicator
+from indicators.models import Indicator, IndicatorValue
 from monitoring.bilingual import Bilingual
 from monitoring.models import City, Programme, ReportingPeriod, code_validator
 
@@ -403,3 +403,33 @@ class IndicatorFeed(models.Model):
 
     def __str__(self) -> str:
         return f"{self.indicator.code} ← {self.question}"
+
+
+class FeedProvenance(models.Model):
+    """The responses an indicator value was computed from (DESIGN §7: provenance down to the
+    responses). One row per computed value; the feed that computed it owns the value and
+    replaces it when the responses change. Written by ``surveys.feeds`` only."""
+
+    feed = models.ForeignKey(
+        IndicatorFeed, on_delete=models.CASCADE, related_name="computed", verbose_name=_("feed")
+    )
+    value = models.OneToOneField(
+        IndicatorValue,
+        on_delete=models.CASCADE,
+        related_name="survey_provenance",
+        verbose_name=_("value"),
+    )
+    responses = models.ManyToManyField(Response, related_name="+", verbose_name=_("responses"))
+    respondents = models.PositiveIntegerField(_("respondents who answered"))
+    count = models.PositiveIntegerField(
+        _("counted"), null=True, blank=True, help_text=_("Empty for a mean.")
+    )
+    computed_at = models.DateTimeField(_("computed at"))
+
+    class Meta:
+        ordering = ["feed", "value"]
+        verbose_name = _("survey provenance of a value")
+        verbose_name_plural = _("survey provenance of values")
+
+    def __str__(self) -> str:
+        return f"{self.feed} → value {self.value_id}"

@@ -47,10 +47,21 @@ def refresh_all() -> RecomputeResult:
     """Recompute every rollup and run every data-quality check (the nightly job)."""
     from .quality import run_checks
 
+    _refresh_survey_feeds()
     result = recompute(None)
     result.issues = run_checks()
     _refresh_budgets(None)
     return result
+
+
+def _refresh_survey_feeds() -> None:
+    """Values computed from survey responses, refreshed before the rollups that use them
+    (a feed declared or a survey's period changed since its responses last changed)."""
+    from surveys.feeds import feed_refresh
+    from surveys.models import IndicatorFeed
+
+    for feed in IndicatorFeed.objects.select_related("question__survey", "indicator"):
+        feed_refresh(feed=feed)
 
 
 __all__ = [

@@ -190,6 +190,7 @@ class IndicatorValue(models.Model):
         REPORTED = "reported", _("as printed in the source")
         DERIVED = "derived", _("derived from printed figures")
         INFERRED = "inferred", _("inferred")
+        SURVEY = "survey", _("computed from survey responses")
 
     report = models.ForeignKey(
         ProgressReport, on_delete=models.CASCADE, related_name="values", verbose_name=_("report")

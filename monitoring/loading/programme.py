@@ -34,6 +34,7 @@ from .dates import parse_date
 from .indicators import load_indicator, load_report
 from .periods import quarter_spans
 from .structure import check_unique_keys
+from .surveys import load_surveys
 from .upsert import LoadError, Upserter, to_decimal
 
 FORMAT = "conjunto.programme/1"
@@ -91,6 +92,7 @@ class ProgrammeLoader:
         self._load_crosswalk()
         self._load_reports()
         load_budget(self)
+        load_surveys(self)
         return self.up
 
     def _load_reference(self, ref: dict) -> None:

@@ -32,6 +32,8 @@ SECTION_KEYS: dict[str, tuple[str, Key]] = {
         lambda r: (r.get("agency"), r.get("country"), r.get("period"), bool(r.get("cumulative"))),
     ),
     "extensions": ("number", lambda r: r.get("number")),
+    "scales": ("code", lambda r: r.get("code")),
+    "surveys": ("code", lambda r: (r.get("code"), r.get("wave", 1))),
 }
 REFERENCE_KEYS = ("countries", "cities", "agencies", "dimensions", "budget_categories")
 
@@ -74,3 +76,35 @@ def check_unique_keys(doc: dict[str, Any]) -> None:
             )
     spans = doc.get("periods", {}).get("spans", [])
     _check("periods › spans", spans, "code", lambda r: r.get("code"))
+    _check_survey_parts(doc)
+
+
+def _check_survey_parts(doc: dict[str, Any]) -> None:
+    """Levels of a scale; questions of a survey (across its sections), its published
+    results, its responses and their answers."""
+    for n, scale in enumerate(doc.get("scales", [])):
+        name = f"scales[{n}] ({scale.get('code')})"
+        _check(f"{name} › levels", scale.get("levels", []), "value", lambda r: r.get("value"))
+    for n, survey in enumerate(doc.get("surveys", [])):
+        name = f"surveys[{n}] ({survey.get('code')})"
+        sections = survey.get("sections", [])
+        _check(f"{name} › sections", sections, "title_es", lambda r: r.get("title_es"))
+        questions = list(survey.get("questions", []))
+        for section in sections:
+            questions += section.get("questions", [])
+        _check(f"{name} › questions", questions, "code", lambda r: r.get("code"))
+        _check(
+            f"{name} › results",
+            survey.get("results", []),
+            "answer",
+            lambda r: (r.get("question"), r.get("group", "all"), str(r.get("answer"))),
+        )
+        responses = survey.get("responses", [])
+        _check(f"{name} › responses", responses, "external_id", lambda r: r.get("external_id"))
+        for m, response in enumerate(responses):
+            _check(
+                f"{name} › responses[{m}] ({response.get('external_id')}) › answers",
+                response.get("answers", []),
+                "question",
+                lambda r: r.get("question"),
+            )

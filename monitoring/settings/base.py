@@ -229,3 +229,8 @@ CELERY_BEAT_SCHEDULE["daily-report-reminders"] = {
     "task": "indicators.tasks.send_report_reminders",
     "schedule": crontab(hour=7, minute=0),
 }
+
+# The public survey page: at most this many responses per hour from one address on an open
+# link; behind N trusted proxies the address is the N-th from the right of X-Forwarded-For.
+SURVEY_RESPONSES_PER_HOUR_PER_ADDRESS = env.int("SURVEY_RESPONSES_PER_HOUR_PER_ADDRESS", default=20)
+SURVEY_TRUSTED_PROXIES = env.int("SURVEY_TRUSTED_PROXIES", default=0)
