@@ -20,7 +20,8 @@ def read_po(path: Path) -> dict[str, tuple[str, bool]]:
         fields: dict[str, str] = {}
         current = None
         for line in block.splitlines():
-            match = re.match(r'^(msgid|msgstr|msgid_plural|msgstr\[0\])\s+(".*")$', line)
+            # msgstr[1] of a plural is read too, so its wrapped lines are not taken for [0]'s.
+            match = re.match(r'^(msgid|msgstr|msgid_plural|msgstr\[\d\])\s+(".*")$', line)
             if match:
                 current = match.group(1)
                 fields[current] = ast.literal_eval(match.group(2))
