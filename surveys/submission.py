@@ -155,8 +155,10 @@ def _rate_limit() -> int:
 
 def _rate_key(survey: Survey, client: str) -> str:
     # Hashed: no address is kept in the cache, and IPv6 colons suit every cache backend.
+    # Keyed by the survey's random link key, not its id: ids come back after a database is
+    # rebuilt, and a shared cache would carry the old counts over.
     digest = hashlib.sha256(client.encode()).hexdigest()[:32]
-    return f"survey-responses:{survey.pk}:{digest}"
+    return f"survey-responses:{survey.public_key or survey.pk}:{digest}"
 
 
 def _responses_from(survey: Survey, client: str) -> int:

@@ -1,6 +1,8 @@
 """Tests: the local settings with fast hashing. DATABASE_URL / REDIS_URL still apply, so CI
 runs the same tests against PostgreSQL and Redis."""
 
+import uuid
+
 from .local import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -17,3 +19,7 @@ CELERY_TASK_ALWAYS_EAGER = True
 # A file, not memory, so a worker process started by a test can open the test database.
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / ".test-db.sqlite3")}  # noqa: F405
+
+# A cache key prefix of its own per test run: with REDIS_URL the cache is the machine's Redis,
+# shared with other runs, and counts kept there (rate limits) must not leak between runs.
+CACHES["default"]["KEY_PREFIX"] = f"test-{uuid.uuid4().hex}"  # noqa: F405
