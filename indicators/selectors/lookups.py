@@ -3,7 +3,7 @@ by the filter form, the compliance grid and the wording of data-quality findings
 
 from functools import cached_property
 
-from django.db.models import Exists, OuterRef
+from django.db.models import BooleanField, ExpressionWrapper, Q
 
 from monitoring.models import Agency, City, Outcome, Programme, ReportingPeriod
 
@@ -30,12 +30,17 @@ class ProgrammeLookups:
     def periods(self) -> list[ReportingPeriod]:
         """Every period, each marked ``has_figures`` when active indicators have approved
         figures as of it."""
-        figures = Rollup.objects.filter(
-            programme=self.programme, indicator__is_active=True, period=OuterRef("pk")
-        )
+        # One uncorrelated subquery (hashed once over the programme's rollups), not an
+        # EXISTS per period: the planner may answer each of those with a scan of the whole
+        # rollup table.
+        with_figures = Rollup.objects.filter(
+            programme=self.programme, indicator__is_active=True
+        ).values("period_id")
         return list(
             ReportingPeriod.objects.filter(programme=self.programme)
-            .annotate(has_figures=Exists(figures))
+            .annotate(
+                has_figures=ExpressionWrapper(Q(pk__in=with_figures), output_field=BooleanField())
+            )
             .order_by("end_date", "start_date")
         )
 
