@@ -7,6 +7,7 @@ posted for hidden questions."""
 
 import json
 import re
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -111,7 +112,7 @@ def _plain(number: Decimal) -> str:
     return number_format(number.normalize())
 
 
-class AnswerField(forms.Field):
+class AnswerField(forms.Field, ABC):
     """One question's answer. ``parse`` turns what was posted into the stored value or raises
     a refusal naming the question; an empty answer is None (skip logic judges it)."""
 
@@ -127,8 +128,9 @@ class AnswerField(forms.Field):
     def refuse(self, message: str, **params: Any) -> ValidationError:
         return ValidationError(named(message, self.question.text, **params), code="invalid")
 
+    @abstractmethod
     def parse(self, value: Any) -> AnswerValue:
-        raise NotImplementedError
+        """The stored value of what was posted (each kind of question says how)."""
 
 
 class OneOfField(AnswerField, forms.ChoiceField):
