@@ -15,14 +15,17 @@ from .programme import (
     ProgrammeCity,
     ReportingPeriod,
 )
+from .tokens import ApiToken, ExportJob
 from .validators import code_validator, programme_code_validator
 
 __all__ = [
     "Activity",
     "Agency",
+    "ApiToken",
     "AuditEvent",
     "City",
     "Country",
+    "ExportJob",
     "Membership",
     "Outcome",
     "Output",

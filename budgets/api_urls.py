@@ -1,0 +1,3 @@
+"""URLs of the budgets API (stub)."""
+
+urlpatterns: list = []

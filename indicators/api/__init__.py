@@ -1,0 +1,1 @@
+"""API endpoints of progress reports, values and rollups."""

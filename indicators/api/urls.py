@@ -1,0 +1,3 @@
+"""URLs of the indicators API (stub)."""
+
+urlpatterns: list = []

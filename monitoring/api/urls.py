@@ -1,0 +1,21 @@
+"""/api/v1/: every app's endpoints, the OpenAPI schema and its interactive docs."""
+
+from django.urls import include, path
+from drf_spectacular.views import (
+    SpectacularAPIView,
+    SpectacularRedocView,
+    SpectacularSwaggerSplitView,
+)
+
+from . import results
+
+urlpatterns = [
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
+    path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
+    path("results/", results.ResultsView.as_view(), name="results"),
+    path("", include("monitoring.api.framework_urls")),
+    path("", include("indicators.api.urls")),
+    path("", include("budgets.api_urls")),
+    path("", include("surveys.api_urls")),
+]

@@ -1,0 +1,3 @@
+"""URLs of the surveys API (stub)."""
+
+urlpatterns: list = []
