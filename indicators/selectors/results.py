@@ -102,8 +102,8 @@ def _approved_at(programme: Programme) -> dict[tuple[Any, ...], dt.datetime]:
     (scope, indicator, period or None for LOP, city, agency): one grouped query."""
     out: dict[tuple[Any, ...], dt.datetime] = {}
 
-    def keep(key: tuple[Any, ...], at: dt.datetime) -> None:
-        if key not in out or out[key] < at:
+    def keep(key: tuple[Any, ...], at: dt.datetime | None) -> None:
+        if at is not None and (key not in out or out[key] < at):
             out[key] = at
 
     sql = f"""
@@ -178,6 +178,11 @@ def _resolve(q: ResultQuery) -> tuple[list[str], list[Any], list[str], list[Any]
         outer.append("computed_at >= %s")
         outer_params.append(q.updated_since)
     return inner, inner_params, outer, outer_params
+
+
+def check_codes(q: ResultQuery) -> None:
+    """Raise ``UnknownCode`` when a filter names a code the programme lacks."""
+    _resolve(q)
 
 
 def _sql(q: ResultQuery, lop_period: int | None) -> tuple[str, list[Any]]:
