@@ -1,9 +1,9 @@
 """The donor's download: GET /api/v1/results/ with a token, as JSON pages and as one CSV."""
 
 import csv
-import json
 import datetime as dt
 import io
+import json
 from decimal import Decimal
 
 import pytest
