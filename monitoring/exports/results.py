@@ -28,27 +28,50 @@ TEXT_COLUMNS = frozenset(
 )
 
 
-def _csv_cell(value: Any) -> Any:
-    if value is None:
-        return ""
-    if isinstance(value, Decimal):
-        return f"{value.normalize():f}" if value else "0"
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return value
+NUMBER_COLUMNS = tuple(
+    RESULT_COLUMNS.index(c) for c in ("baseline", "target", "actual", "achievement_pct")
+)
+MOMENT_COLUMNS = tuple(RESULT_COLUMNS.index(c) for c in ("approved_at", "computed_at"))
+CACHE_LIMIT = 10_000
+
+
+def _plain(value: Decimal) -> str:
+    """A decimal without trailing zeros or exponent: 292.0000 → 292, 12.5000 → 12.5."""
+    text = str(value)
+    if "E" in text or "e" in text:
+        return f"{value.normalize():f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text if text not in ("", "-0") else "0"
 
 
 def _safe_rows(rows: Iterable[tuple[Any, ...]]) -> Iterator[list[Any]]:
-    """Rows ready for a writer: names neutralised once per distinct text (they repeat on
-    every row of an indicator), numbers and moments formatted."""
-    seen: dict[str, str] = {}
+    """Rows ready for a CSV writer: names neutralised once per distinct text (they repeat
+    on every row of an indicator), numbers plain, moments in ISO 8601. Formatting is the
+    hot loop of a million-row download, so each column is handled by what it can hold."""
+    names: dict[str, str] = {}
+    moments: dict[Any, str] = {}
     for row in rows:
-        out = [_csv_cell(v) for v in row]
+        out = list(row)
+        for i in NUMBER_COLUMNS:
+            value = out[i]
+            out[i] = "" if value is None else _plain(value)
+        for i in MOMENT_COLUMNS:
+            value = out[i]
+            if value is None:
+                out[i] = ""
+                continue
+            text = moments.get(value)
+            if text is None:
+                if len(moments) > CACHE_LIMIT:
+                    moments.clear()
+                text = moments[value] = value.isoformat()
+            out[i] = text
         for i in TEXT_COLUMNS:
             text = out[i]
-            safe = seen.get(text)
+            safe = names.get(text)
             if safe is None:
-                safe = seen[text] = spreadsheet_safe(text)
+                safe = names[text] = spreadsheet_safe(text)
             out[i] = safe
         yield out
 
