@@ -16,6 +16,7 @@ urlpatterns = [
     ),
     path("s/", include(("surveys.public_urls", "survey_public"))),
     path("programmes/<str:code>/reports/", include(("indicators.report_urls", "reports"))),
+    path("programmes/<str:code>/exports/", include(("monitoring.exports.urls", "exports"))),
     path("programmes/<str:code>/", include(("indicators.activity_urls", "activities"))),
     path("programmes/<str:code>/", include(("indicators.urls", "dashboards"))),
     path(

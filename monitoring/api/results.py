@@ -94,16 +94,19 @@ class ResultPageSerializer(serializers.Serializer):
 
 
 def _parse_since(raw: str) -> dt.datetime:
-    moment = parse_datetime(raw)
-    if moment is None:
-        day = parse_date(raw)
-        if day is not None:
-            moment = dt.datetime.combine(day, dt.time.min)
-    if moment is None:
-        raise exceptions.ValidationError(
-            {"updated_since": [_("Give a date or date and time, e.g. 2023-01-31T00:00:00Z.")]}
-        )
-    return make_aware(moment) if is_naive(moment) else moment
+    message = _("Give a date or date and time, e.g. 2023-01-31T00:00:00Z.")
+    try:
+        moment = parse_datetime(raw)
+        if moment is None:
+            day = parse_date(raw)
+            if day is not None:
+                moment = dt.datetime.combine(day, dt.time.min)
+        if moment is None:
+            raise ValueError(raw)
+        moment = make_aware(moment) if is_naive(moment) else moment
+        return moment.astimezone(dt.UTC)
+    except (ValueError, OverflowError) as exc:
+        raise exceptions.ValidationError({"updated_since": [message]}) from exc
 
 
 def _positive(request: Request, name: str, default: int, maximum: int) -> int:

@@ -14,6 +14,7 @@ urlpatterns = [
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
     path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
     path("results/", results.ResultsView.as_view(), name="results"),
+    path("", include("monitoring.api.exports")),
     path("", include("monitoring.api.framework_urls")),
     path("", include("indicators.api.urls")),
     path("", include("budgets.api_urls")),

@@ -42,6 +42,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "monitoring.middleware.RejectNulMiddleware",
     # ETag and If-None-Match / If-Modified-Since for every GET (API pages included); streamed
     # responses are left alone.
     "django.middleware.http.ConditionalGetMiddleware",
@@ -179,6 +180,10 @@ REST_FRAMEWORK = {
     ],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
+
+# Exports with more rows than this (or any XLSX/DOCX/IATI file of a programme that large) are
+# built by a worker and offered when ready; smaller ones download at once.
+EXPORT_SYNC_MAX_ROWS = env.int("EXPORT_SYNC_MAX_ROWS", default=50_000)
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Conjunto API",

@@ -196,6 +196,8 @@ def test_outsider_session_is_refused(client, outsider, ciudades):
         ({"indicator": "9.9.Z"}, "indicator"),
         ({"period": "2030-Q1"}, "period"),
         ({"updated_since": "yesterday"}, "updated_since"),
+        ({"updated_since": "9999-12-31T23:59:59-23:59"}, "updated_since"),
+        ({"updated_since": "2023-02-30"}, "updated_since"),
         ({"page_size": "5000"}, "page_size"),
         ({"page": "zero"}, "page"),
     ],
@@ -260,3 +262,10 @@ def test_spreadsheet_text_is_neutralised(ciudades):
     book = load_workbook(io.BytesIO(build_xlsx(query, export_stamp(ciudades))), read_only=True)
     names = {r[5] for r in list(book["results"].iter_rows(values_only=True))[1:]}
     assert names == {'\'=HYPERLINK("http://evil","x")'}
+
+
+def test_a_nul_character_in_the_query_is_refused_before_any_view(client, donor, ciudades):
+    key = _token(donor, ciudades)
+    response = client.get(URL, {"programme": "CIUDADES\x00"}, **_auth(key))
+    assert response.status_code == 400
+    assert "programme" in response.content.decode()
