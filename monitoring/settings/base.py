@@ -198,6 +198,12 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": "/api/v1",
+    "ENUM_NAME_OVERRIDES": {
+        "SurveyKindEnum": "surveys.models.Survey.Kind",
+        "SurveyStatusEnum": "surveys.models.Survey.Status",
+        "ExpenditureStatusEnum": "budgets.models.Expenditure.Status",
+        "ExpenditureKindEnum": "budgets.models.Expenditure.Kind",
+    },
 }
 
 LOGGING = {
