@@ -25,6 +25,7 @@ urlpatterns = [
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("account/tokens/", include(("monitoring.token_urls", "tokens"))),
     path("api/v1/", include(("monitoring.api.urls", "api"))),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

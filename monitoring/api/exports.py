@@ -61,7 +61,7 @@ FILTER_PARAMETERS = {
     "language": OpenApiParameter(
         "language", str, enum=list(CONTENT_LANGUAGES), description="Language of the report."
     ),
-    "survey": OpenApiParameter("survey", str, description="Survey code (required)."),
+    "survey": OpenApiParameter("survey", str, required=True, description="Survey code."),
     "wave": OpenApiParameter("wave", int, description="Survey wave; the latest without it."),
     "table": OpenApiParameter(
         "table",

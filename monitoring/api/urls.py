@@ -3,7 +3,6 @@
 from django.urls import include, path
 from drf_spectacular.views import (
     SpectacularAPIView,
-    SpectacularRedocView,
     SpectacularSwaggerSplitView,
 )
 
@@ -12,7 +11,6 @@ from . import results
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
-    path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
     path("results/", results.ResultsView.as_view(), name="results"),
     path("", include("monitoring.api.exports")),
     path("", include("monitoring.api.framework_urls")),

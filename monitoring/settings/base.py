@@ -198,7 +198,19 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": "/api/v1",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "monitoring.api.schema.document_error_responses",
+    ],
+    # No validator.swagger.io badge: the docs page calls nothing outside the site.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     "ENUM_NAME_OVERRIDES": {
+        "ActivityStatusEnum": "monitoring.models.Activity.Status",
+        "PeriodKindEnum": "monitoring.models.ReportingPeriod.Kind",
+        "PeriodStatusEnum": "monitoring.models.ReportingPeriod.Status",
+        "ReportStatusEnum": "indicators.models.ProgressReport.Status",
+        "ActivityProgressStatusEnum": "indicators.models.ActivityProgress.Status",
+        "AchievementStatusEnum": "indicators.models.Status",
         "SurveyKindEnum": "surveys.models.Survey.Kind",
         "SurveyStatusEnum": "surveys.models.Survey.Status",
         "ExpenditureStatusEnum": "budgets.models.Expenditure.Status",
