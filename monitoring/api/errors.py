@@ -9,7 +9,14 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponsePermanentRedirect,
+    JsonResponse,
+)
+from django.urls import Resolver404, resolve
 from django.utils.translation import gettext as _
 from rest_framework import exceptions
 from rest_framework.response import Response
@@ -62,3 +69,20 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         body["errors"] = errors
     response.data = body
     return response
+
+
+def api_not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    """Any address under /api/v1/ that names no endpoint: the API's error body, not a page
+    (an address missing only its final slash is redirected, as everywhere else)."""
+    if not request.path.endswith("/"):
+        try:
+            match = resolve(request.path + "/")
+        except Resolver404:
+            match = None
+        if match is not None and match.func is not api_not_found:
+            query = request.META.get("QUERY_STRING", "")
+            return HttpResponsePermanentRedirect(
+                request.path + "/" + (f"?{query}" if query else "")
+            )
+    detail = _("There is no API endpoint at %(path)s.") % {"path": request.path[:200]}
+    return JsonResponse({"status": 404, "code": "not_found", "detail": detail}, status=404)

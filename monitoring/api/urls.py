@@ -1,12 +1,13 @@
 """/api/v1/: every app's endpoints, the OpenAPI schema and its interactive docs."""
 
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import (
     SpectacularAPIView,
     SpectacularSwaggerSplitView,
 )
 
 from . import results
+from .errors import api_not_found
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
@@ -17,4 +18,5 @@ urlpatterns = [
     path("", include("indicators.api.urls")),
     path("", include("budgets.api_urls")),
     path("", include("surveys.api_urls")),
+    re_path(r"^.*$", api_not_found),
 ]

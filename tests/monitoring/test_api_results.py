@@ -269,3 +269,14 @@ def test_a_nul_character_in_the_query_is_refused_before_any_view(client, donor, 
     response = client.get(URL, {"programme": "CIUDADES\x00"}, **_auth(key))
     assert response.status_code == 400
     assert "programme" in response.content.decode()
+
+
+def test_an_address_under_the_api_that_names_nothing_gets_the_error_body(client, donor, ciudades):
+    key = _token(donor, ciudades)
+    response = client.get("/api/v1/no-such-thing/", **_auth(key))
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
+    assert "/api/v1/no-such-thing/" in response.json()["detail"]
+    response = client.get("/api/v1/results", {"programme": "CIUDADES"}, **_auth(key))
+    assert response.status_code == 301
+    assert response["Location"] == "/api/v1/results/?programme=CIUDADES"
