@@ -1,10 +1,8 @@
 """Pages of the programme core. Thin: authorise, call a selector, render."""
 
 from django.contrib.auth.decorators import login_required
-from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from indicators.selectors import ALL, framework_rows
@@ -82,15 +80,3 @@ def programme_detail(request: HttpRequest, code: str) -> HttpResponse:
         "monitoring/programme_detail.html",
         {"programme": programme, "fw": _framework_context(programme)},
     )
-
-
-@never_cache
-@require_GET
-def healthz(request: HttpRequest) -> JsonResponse:
-    """Liveness for load balancers and compose: answers 200 when the database answers."""
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-        return JsonResponse({"status": "ok", "database": "ok"})
-    except Exception:  # any database failure means "not ready", never a crash
-        return JsonResponse({"status": "error", "database": "unavailable"}, status=503)

@@ -295,3 +295,9 @@ CELERY_BEAT_SCHEDULE["daily-report-reminders"] = {
 # link; behind N trusted proxies the address is the N-th from the right of X-Forwarded-For.
 SURVEY_RESPONSES_PER_HOUR_PER_ADDRESS = env.int("SURVEY_RESPONSES_PER_HOUR_PER_ADDRESS", default=20)
 SURVEY_TRUSTED_PROXIES = env.int("SURVEY_TRUSTED_PROXIES", default=0)
+
+# Operations, security and scale-out settings, each kept in a part of its own.
+from .parts import ops, scaling, security  # noqa: E402
+
+for _part in (ops, security, scaling):
+    _part.apply(globals())

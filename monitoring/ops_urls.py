@@ -1,0 +1,3 @@
+"""Operations pages for admins (issue 8)."""
+
+urlpatterns: list = []
