@@ -18,5 +18,5 @@ urlpatterns = [
     path("", include("indicators.api.urls")),
     path("", include("budgets.api_urls")),
     path("", include("surveys.api_urls")),
-    re_path(r"^.*$", api_not_found),
+    re_path(r"^[\s\S]*$", api_not_found),  # any address, even one with a newline in it
 ]
