@@ -5,6 +5,7 @@ transaction). Each service audits what it changed and asks for the budget figure
 recomputed once it commits."""
 
 import datetime as dt
+import logging
 from decimal import Decimal
 
 from django.contrib.auth.models import User
@@ -13,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from monitoring.degrade import note_deferred_work
 from monitoring.models import ReportingPeriod
 from monitoring.services import audit_record
 
@@ -20,6 +22,7 @@ from .figures import line_spend
 from .models import BudgetLine, BudgetRevision, Expenditure
 
 Status = Expenditure.Status
+log = logging.getLogger(__name__)
 
 
 def request_budget_refresh(programme_id: int) -> None:
@@ -28,7 +31,11 @@ def request_budget_refresh(programme_id: int) -> None:
     def enqueue() -> None:
         from .tasks import recompute_budget
 
-        recompute_budget.delay(programme_id)
+        try:
+            recompute_budget.delay(programme_id)
+        except Exception:  # broker down: the change is saved; the nightly run rebuilds figures
+            log.warning("could not enqueue the budget figures of %s", programme_id, exc_info=True)
+            note_deferred_work()
 
     transaction.on_commit(enqueue)
 

@@ -8,6 +8,8 @@ from collections.abc import Iterable
 from django.db import transaction
 from django.utils import timezone
 
+from monitoring.degrade import note_deferred_work
+
 from ..models import RecomputeRequest
 
 log = logging.getLogger(__name__)
@@ -36,6 +38,7 @@ def request_recompute(indicator_ids: Iterable[int]) -> None:
             log.warning(
                 "could not enqueue recompute of %s; the sweep will retry", ids, exc_info=True
             )
+            note_deferred_work()  # the user is told the figures follow shortly
 
     transaction.on_commit(enqueue)
 

@@ -6,6 +6,7 @@ rule spans tables, ``clean()``. Writes go through services; models hold no side 
 
 from .access import AuditEvent, Membership
 from .geography import Agency, City, Country
+from .jobs import FailedTask
 from .programme import (
     Activity,
     Outcome,
@@ -26,6 +27,7 @@ __all__ = [
     "City",
     "Country",
     "ExportJob",
+    "FailedTask",
     "Membership",
     "Outcome",
     "Output",
