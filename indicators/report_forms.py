@@ -61,13 +61,14 @@ def check_evidence_file(upload: UploadedFile, label: str) -> None:
             _("%(label)s: files of type '%(type)s' are not accepted (accepted: %(types)s).")
             % {"label": label, "type": suffix or "?", "types": ", ".join(EVIDENCE_TYPES)}
         )
-    head = upload.read(8)
+    head = upload.read(512)
     upload.seek(0)
     signatures = EVIDENCE_TYPES[suffix]
     text_like = not signatures
+    # Text must not open like markup, not even behind a byte-order mark and blanks.
+    opening = head.removeprefix(b"\xef\xbb\xbf").lstrip()
     if (signatures and not head.startswith(signatures)) or (
-        text_like
-        and (b"\x00" in head or head.lstrip().lower().startswith((b"<", b"\xef\xbb\xbf<")))
+        text_like and (b"\x00" in head or opening.startswith(b"<"))
     ):
         raise ValidationError(
             _("%(label)s: the file's content is not a %(type)s file.")
@@ -311,10 +312,20 @@ class ReportForm(forms.Form):
         """Every error with the indicator and cell it concerns, for the summary at the top."""
         out = []
         labels = {name: f.label for name, f in self.fields.items()}
+        owners = {}  # "Comment", "Evidence link": whose, unless the message says it
+        for block in self.blocks:
+            for part in ("comment", "url", "file", "clear"):
+                name = f"{block.prefix}_{part}"
+                owners[name] = f"{block.indicator.code}:"
+                labels[name] = f"{block.indicator.code} · {labels[name]}"
         for name, errors in self.errors.items():
             for message in errors:
                 label = labels.get(name)
-                if name == "__all__" or not label or str(message).startswith(str(label)):
+                if (
+                    name == "__all__"
+                    or not label
+                    or str(message).startswith((str(label), owners.get(name, str(label))))
+                ):
                     out.append(str(message))
                 else:
                     out.append(f"{label}: {message}")

@@ -207,6 +207,8 @@ class TextField(AnswerField):
 
     def parse(self, value: Any) -> AnswerValue:
         text = str(value).strip()
+        if "\x00" in text:  # no database stores it (PostgreSQL refuses the whole response)
+            raise self.refuse(_("“%(question)s”: remove the null character from the answer."))
         if len(text) > TEXT_MAX:
             raise self.refuse(
                 _("“%(question)s”: at most %(limit)s characters (this answer has %(count)s)."),

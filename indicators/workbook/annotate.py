@@ -15,7 +15,16 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from monitoring.bilingual import CONTENT_LANGUAGES
 
 from ..models import Indicator, ProgressReport
-from .layout import INPUT_COL, INPUT_FILL, book_bytes, cell_at, layout, open_book, token_payload
+from .layout import (
+    INPUT_COL,
+    INPUT_FILL,
+    as_text,
+    book_bytes,
+    cell_at,
+    layout,
+    open_book,
+    token_payload,
+)
 
 ERROR_FILL = PatternFill("solid", fgColor="FFC7CE")
 
@@ -87,6 +96,7 @@ def _errors_sheet(book: Any, problems: list[Problem]) -> None:
             ws.cell(number, column, value or None).alignment = Alignment(wrap_text=True)
     for letter, width in {"A": 14, "B": 8, "C": 10, "D": 26, "E": 90}.items():
         ws.column_dimensions[letter].width = width
+    as_text(ws)
     for other in book.worksheets[1:]:
         other.sheet_view.tabSelected = False  # else Excel opens with the sheets grouped
     book.active = 0

@@ -23,6 +23,7 @@ from .layout import (
     URL_COL,
     Measure,
     Row,
+    as_text,
     book_bytes,
     input_kind,
     layout,
@@ -54,6 +55,8 @@ def build_workbook(
     meta = book.create_sheet(META_SHEET)
     meta.sheet_state = "veryHidden"  # not even Excel's "Unhide" shows it
     meta["A1"], meta["B1"] = "token", sign_token(slot, rows, [figures.title, narrative.title])
+    for sheet in (figures, narrative):
+        as_text(sheet)
     book.security = WorkbookProtection(lockStructure=True)
     return book_bytes(book)
 

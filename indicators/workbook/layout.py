@@ -167,8 +167,13 @@ def open_book(data: bytes, *, read_only: bool = True) -> Any:
         raise corrupt() from error
 
 
+class CellFormula(str):
+    """A cell that holds a formula (not a text that starts with "=")."""
+
+
 def read_cells(book: Any, title: str, max_row: int, max_col: int) -> dict[tuple[int, int], Any]:
-    """The values of a sheet's top-left block, by (row, column)."""
+    """The values of a sheet's top-left block, by (row, column); a formula as a
+    ``CellFormula``."""
     if title not in book.sheetnames:
         raise WorkbookRefused(
             _("The sheet “%(sheet)s” was renamed or removed. Download the workbook again.")
@@ -177,10 +182,24 @@ def read_cells(book: Any, title: str, max_row: int, max_col: int) -> dict[tuple[
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            rows = book[title].iter_rows(max_row=max_row, max_col=max_col, values_only=True)
-            return {(r, c): v for r, row in enumerate(rows, 1) for c, v in enumerate(row, 1)}
+            rows = book[title].iter_rows(max_row=max_row, max_col=max_col)
+            return {
+                (r, c): CellFormula(cell.value) if cell.data_type == "f" else cell.value
+                for r, row in enumerate(rows, 1)
+                for c, cell in enumerate(row, 1)
+            }
     except Exception as error:  # openpyxl parses sheets lazily: a damaged one fails here
         raise corrupt() from error
+
+
+def as_text(ws: Any) -> None:
+    """No cell we wrote is a formula: a name, comment or narrative starting with "=" is text
+    in Excel as in the database (never run when the file is opened), and reads back as typed
+    on upload, where only a real formula cell is refused."""
+    for row in ws.iter_rows():
+        for cell in row:
+            if cell.data_type == "f":
+                cell.data_type = "s"
 
 
 def book_bytes(book: Workbook) -> bytes:

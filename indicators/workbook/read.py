@@ -213,7 +213,9 @@ def _form_input(item: Input) -> str:
     """A cell's value as the form field expects it typed; ValueError with the message when
     no reading makes sense."""
     raw = item.raw
-    if (isinstance(raw, str) and raw.startswith("=")) or type(raw).__name__.endswith("Formula"):
+    # A text cell may start with "=" (a comment as saved); a figure typed so is a formula.
+    typed_formula = item.kind != "text" and isinstance(raw, str) and raw.startswith("=")
+    if typed_formula or type(raw).__name__.endswith("Formula"):
         raise ValueError(_("formulas are not accepted; type the figure itself."))
     if raw is None or (isinstance(raw, str) and not raw.strip()):
         return ""
