@@ -3,7 +3,6 @@ inventory (every deliverable of approved reports, the list the evaluation rebuil
 and a page per output with its activities' reported status by city and agency."""
 
 import csv
-import mimetypes
 from pathlib import Path
 
 from django.contrib import messages
@@ -21,7 +20,7 @@ from . import services
 from .models import Deliverable
 from .permissions import access_for, can_edit_report, can_view_report, period_is_closed
 from .report_forms import DeliverableForm
-from .report_views import report_page_url, report_slot, signed_in_user
+from .report_views import download_type, report_page_url, report_slot, signed_in_user
 from .selectors.activities import (
     approved_deliverables,
     latest_activity_progress,
@@ -108,7 +107,7 @@ def deliverable_file(request: HttpRequest, code: str, pk: int) -> FileResponse:
         deliverable.file.open("rb"),
         as_attachment=True,
         filename=name,
-        content_type=mimetypes.guess_type(name)[0] or "application/octet-stream",
+        content_type=download_type(name),
     )
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"

@@ -103,6 +103,15 @@ def can_view_report(access: Access, report: ProgressReport) -> bool:
     return False
 
 
+def can_follow_report_workflow(access: Access, report: ProgressReport) -> bool:
+    """The steps before approval (submissions, returns and their reasons, the figures first
+    submitted) are the agency's, the RCO's and the admins' business; whoever else may see the
+    report sees its approved figures and their changes."""
+    return can_view_report(access, report) and (
+        access.superuser or access.is_rco or access.is_admin or access.of_agency(report.agency_id)
+    )
+
+
 def can_edit_report(access: Access, report: ProgressReport, *, closed: bool) -> bool:
     """Enter and save values: the coordinator of this agency and city (the RCO for the joint
     report), while the report is a draft or returned and its period is open."""

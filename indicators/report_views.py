@@ -26,15 +26,24 @@ from monitoring.selectors import programme_get_for_user
 from . import services
 from .models import ActivityProgress, Indicator, IndicatorValue, ProgressReport, Target
 from .permissions import (
+    EDITABLE,
+    Access,
     can_approve_report,
     can_edit_report,
+    can_follow_report_workflow,
     can_restate_report,
     can_return_report,
     can_validate_report,
     period_closes_on,
 )
-from .report_forms import DeliverableForm, ReportForm, RestateForm, cautions_for
-from .selectors.history import AUDIT_LABELS
+from .report_forms import (
+    EVIDENCE_TYPES,
+    DeliverableForm,
+    ReportForm,
+    RestateForm,
+    cautions_for,
+)
+from .selectors.history import AUDIT_LABELS, PUBLIC_ACTIONS
 from .selectors.reports import (
     ReportSlot,
     activities_in_scope,
@@ -114,7 +123,7 @@ def report(request: HttpRequest, code: str, period: str, agency: str, city: str)
     values = values_by_cell(r)
     before = previous_report(slot)
     progress = activity_progress_by_activity(r if r.pk else before)
-    form, stale = None, None
+    form, stale, refused = None, None, False
     if can_edit_report(slot.access, r, closed=slot.closed):
         form = ReportForm(
             request.POST or None,
@@ -135,7 +144,12 @@ def report(request: HttpRequest, code: str, period: str, agency: str, city: str)
                 return outcome
             form, stale = outcome
     elif request.method == "POST":
-        raise PermissionDenied
+        if not can_edit_report(slot.access, _as_draft(r), closed=False):
+            raise PermissionDenied
+        # Their own report, submitted (by a colleague) or closed since they loaded the page:
+        # still refused, but with the page and the reason rather than a bare 403.
+        refused = True
+        messages.error(request, _edit_refusal(slot))
     previous = values_by_cell(before)
     context = {
         "slot": slot,
@@ -150,9 +164,11 @@ def report(request: HttpRequest, code: str, period: str, agency: str, city: str)
         "cautions": cautions_for(indicators, values, previous) if r.pk else [],
         "closes_on": period_closes_on(slot.period, slot.programme),
         "can": _abilities(slot, form is not None),
-        "audit": _audit(r),
+        "audit": _audit(r, slot.access),
     }
     status = 409 if stale else 400 if (form is not None and form.is_bound) else 200
+    if refused:
+        status = 403
     return render(request, "reports/report.html", context, status=status)
 
 
@@ -187,6 +203,27 @@ def _save(
         return form, None
     messages.success(request, _("Report submitted for approval.") if submit else _("Draft saved."))
     return redirect(report_page_url(slot))
+
+
+def _as_draft(report: ProgressReport) -> ProgressReport:
+    """The same report slot as a draft: who could edit it, whatever its state now."""
+    return ProgressReport(
+        programme=report.programme,
+        period=report.period,
+        agency=report.agency,
+        city=report.city,
+        status=ProgressReport.Status.DRAFT,
+    )
+
+
+def _edit_refusal(slot: ReportSlot) -> str:
+    if slot.report.status not in EDITABLE:
+        return _("This report is %(status)s and can no longer be edited.") % {
+            "status": slot.report.get_status_display()
+        }
+    return _("The period %(period)s is closed; its reports can no longer be edited.") % {
+        "period": slot.period.name
+    }
 
 
 def _abilities(slot: ReportSlot, editable: bool) -> dict[str, bool]:
@@ -321,17 +358,17 @@ def _rebound_at(form: ReportForm, version: int) -> ReportForm:
     return rebound
 
 
-def _audit(report: ProgressReport) -> list[dict[str, Any]]:
-    """The report's history: who did what, when, the figures before and after, why."""
+def _audit(report: ProgressReport, access: Access) -> list[dict[str, Any]]:
+    """The report's history: who did what, when, the figures before and after, why. Whoever
+    does not follow its workflow sees its approval, validation and restatements only."""
     if report.pk is None:
         return []
-    events = (
-        AuditEvent.objects.filter(
-            object_type=ProgressReport._meta.label_lower, object_id=str(report.pk)
-        )
-        .select_related("actor")
-        .order_by("at", "id")
+    events = AuditEvent.objects.filter(
+        object_type=ProgressReport._meta.label_lower, object_id=str(report.pk)
     )
+    if not can_follow_report_workflow(access, report):
+        events = events.filter(action__in=PUBLIC_ACTIONS)
+    events = events.select_related("actor").order_by("at", "id")
     return [
         {
             "at": e.at,
@@ -489,6 +526,15 @@ def restate(request: HttpRequest, code: str, period: str, agency: str, city: str
     )
 
 
+def download_type(name: str) -> str:
+    """The type an evidence or deliverable file is served as: that of the kinds the upload
+    accepts, by its suffix; anything else (a file that got in another way: an HTML page, an
+    SVG) is an opaque download, never a type a browser would render."""
+    suffix = Path(name).suffix.lower()
+    known = mimetypes.guess_type(f"file{suffix}")[0] if suffix in EVIDENCE_TYPES else None
+    return known or "application/octet-stream"
+
+
 @login_required
 @require_http_methods(["GET"])
 def evidence(
@@ -508,7 +554,7 @@ def evidence(
         value.evidence.open("rb"),
         as_attachment=True,
         filename=name,
-        content_type=mimetypes.guess_type(name)[0] or "application/octet-stream",
+        content_type=download_type(name),
     )
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"

@@ -6,6 +6,7 @@ from functools import reduce
 from typing import Any
 
 from django.contrib import admin
+from django.contrib.admin.utils import get_fields_from_path
 from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import QuerySet
@@ -32,7 +33,16 @@ def administered_programmes(user: Any) -> QuerySet[Programme]:
 
 
 def is_programme_admin(user: Any) -> bool:
-    return bool(user.is_superuser) or administered_programmes(user).exists()
+    """Asked for every model of every admin page (its menu): answered once per request, kept
+    on the request's user object."""
+    if user.is_superuser:
+        return True
+    known = getattr(user, "_is_programme_admin", None)
+    if known is None:
+        known = administered_programmes(user).exists()
+        if user.is_authenticated:
+            user._is_programme_admin = known
+    return bool(known)
 
 
 def programme_of(obj: models.Model) -> Programme | None:
@@ -54,11 +64,25 @@ def limit_to_programmes(qs: QuerySet, user: Any) -> QuerySet:
     return qs.filter(**{lookup: administered_programmes(user)})
 
 
+def _scoped_filter(model: type[models.Model], spec: Any) -> Any:
+    """A filter by a related object, narrowed to the objects of the rows the user may see."""
+    if isinstance(spec, str) and get_fields_from_path(model, spec)[-1].is_relation:
+        return (spec, admin.RelatedOnlyFieldListFilter)
+    return spec
+
+
 class ProgrammeScopedAdmin(admin.ModelAdmin):
     """For models that belong to one programme (directly or through a parent)."""
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         return limit_to_programmes(super().get_queryset(request), request.user)
+
+    def get_list_filter(self, request: HttpRequest) -> Any:
+        # The stock filters offer every programme's objects (their names, titles).
+        filters = super().get_list_filter(request)
+        if request.user.is_superuser:  # type: ignore[union-attr]
+            return filters
+        return [_scoped_filter(self.model, spec) for spec in filters]
 
     def _may_touch(self, request: HttpRequest, obj: models.Model | None) -> bool:
         user = request.user

@@ -423,14 +423,8 @@ def _slot_from(
     request: Request, data: dict[str, Any]
 ) -> tuple[Programme, ReportingPeriod, Agency | None, City]:
     programme = visible_programmes(request).filter(code=data["programme"]).first()
-    if programme is None:
-        raise exceptions.ValidationError(
-            {
-                "programme": [
-                    _("No programme %(code)s that you may see.") % {"code": data["programme"]}
-                ]
-            }
-        )
+    if programme is None:  # a refusal, as for any other address of a programme not one's own
+        raise Http404(_("No programme %(code)s that you may see.") % {"code": data["programme"]})
     period = programme.periods.filter(code=data["period"]).first()
     joint = data["agency"] == JOINT
     agency = None if joint else programme.agencies.filter(code=data["agency"]).first()

@@ -125,7 +125,8 @@ def values_by_cell(report: ProgressReport | None) -> dict[tuple[int, int | None]
 
 
 def previous_report(slot: ReportSlot) -> ProgressReport | None:
-    """Last quarter's report of the same agency and city."""
+    """Last quarter's report of the same agency and city, if the viewer may see it (a donor
+    reading an approved report is not shown last quarter's unapproved figures)."""
     earlier = (
         ReportingPeriod.objects.filter(
             programme=slot.programme, kind=slot.period.kind, end_date__lt=slot.period.start_date
@@ -135,9 +136,12 @@ def previous_report(slot: ReportSlot) -> ProgressReport | None:
     )
     if earlier is None:
         return None
-    return ProgressReport.objects.filter(
+    report = ProgressReport.objects.filter(
         programme=slot.programme, period=earlier, agency=slot.agency, city=slot.city
     ).first()
+    if report is None or not can_view_report(slot.access, report):
+        return None
+    return report
 
 
 def targets_for_slot(slot: ReportSlot, indicators: list[Indicator]) -> dict[int, Target]:

@@ -212,7 +212,9 @@ def test_wrong_keys_and_tokens_get_the_same_404(token_kit, ciudades):
     other = build_survey(ciudades, access=Survey.Access.TOKEN, code="OTHER")
     _other_invitation, other_token = other.invite()
     wrong_key = browser().get(reverse("survey_public:open", args=["no-such-key"]))
-    wrong_token = browser().get(invitation_url(token_kit, token[:-1] + "x"))
+    wrong_token = browser().get(
+        invitation_url(token_kit, token[:-1] + ("y" if token.endswith("x") else "x"))
+    )
     foreign_token = browser().get(invitation_url(token_kit, other_token))
     no_key_token = browser().get(reverse("survey_public:invitation", args=["nope", token]))
     for response in (wrong_token, foreign_token, no_key_token):
