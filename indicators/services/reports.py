@@ -196,7 +196,9 @@ def _report_for_saving(
             report = ProgressReport(
                 programme=programme, period=period, agency=agency, city=city, version=0
             )
-            report.full_clean()
+            # The constraint is left to the database: a check here would read before the
+            # other save commits and refuse with "already exists" instead of a stale save.
+            report.full_clean(validate_unique=False, validate_constraints=False)
             report.save()
             return report
     except IntegrityError:

@@ -2,10 +2,12 @@
 draft, submits; validation names the indicator and the cell; nothing is saved half-way; a
 stale save is refused with what changed; evidence is checked and served only as a download."""
 
+import sys
 from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db.models import QuerySet
 from django.test import Client
 from django.urls import reverse
 
@@ -297,3 +299,39 @@ def test_the_report_page_and_calendar_keep_their_query_budget(
         assert client.get(report_url()).status_code == 200
     with django_assert_max_num_queries(CALENDAR_QUERIES):
         assert client.get(reverse("reports:calendar", args=["CIUDADES"])).status_code == 200
+
+
+def test_two_first_saves_at_once_one_wins_the_other_is_stale(
+    ciudades, ilo_coordinator_scl, monkeypatch
+):
+    """Both browsers find no report and create it; the other's first save commits between
+    this one's look-up and its insert. This one is refused as stale (409, "somebody else
+    saved"), never as a 400 "already exists" (seen once under load)."""
+    indicators = scope_indicators(ciudades)
+    office, home = Client(HTTP_ACCEPT_LANGUAGE="en"), Client(HTTP_ACCEPT_LANGUAGE="en")
+    login(office, ilo_coordinator_scl)
+    login(home, ilo_coordinator_scl)
+    real_first = QuerySet.first
+    raced = []
+
+    def the_other_commits_after_the_look_up(self):
+        caller = sys._getframe(1).f_code.co_name
+        if self.model is ProgressReport and caller == "_report_for_saving" and not raced:
+            raced.append(True)
+            found = real_first(self)
+            enter(office, indicators, version=0)
+            return found
+        return real_first(self)
+
+    monkeypatch.setattr(QuerySet, "first", the_other_commits_after_the_look_up)
+    data = form_data(indicators, version=0, fill=True)
+    data[f"i{indicators[0].pk}_total"] = "22"
+    response = home.post(report_url(), {**data, "action": "save"})
+    assert raced and response.status_code == 409
+    assert "somebody else saved this report after you opened it" in response.content.decode()
+    # In a real race the other save has committed; here it ran on this test's connection,
+    # inside this request's transaction, so it rolled back with it: what is checked is the
+    # answer, and that none of this user's figures were written.
+    assert not IndicatorValue.objects.filter(
+        report__period__code=PERIOD, indicator=indicators[0], value=22
+    ).exists()
