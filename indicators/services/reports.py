@@ -225,13 +225,21 @@ def _apply_entries(report: ProgressReport, entries: list[Entry]) -> None:
             value = IndicatorValue(
                 report=report, indicator=entry.indicator, category=entry.category
             )
+        elif _unchanged(value, entry):
+            continue  # saved as it is: a draft saved again writes only what changed
+        # The objects in hand, not a query per cell (clean() reads them).
+        value.report, value.indicator, value.category = report, entry.indicator, entry.category
         value.value = entry.figure()
         value.numerator, value.denominator = entry.numerator, entry.denominator
         value.comment = entry.comment.strip()
         value.evidence_url = entry.evidence_url
         value.provenance = IndicatorValue.Provenance.ENTERED
         try:
-            value.full_clean(exclude=["evidence"], validate_unique=False)
+            # The report, indicator and cell are ours, not the user's: no look-ups for them;
+            # one figure per cell is the form's keys and the database's constraint.
+            value.full_clean(
+                exclude=["evidence", "report", "indicator", "category"], validate_unique=False
+            )
         except ValidationError as error:
             errors += [f"{entry.label}: {m}" for m in error.messages]
         writes.append((entry, value))
@@ -246,6 +254,20 @@ def _apply_entries(report: ProgressReport, entries: list[Entry]) -> None:
                 entry.evidence_file.name or "evidence", entry.evidence_file, save=False
             )
         value.save()
+
+
+def _unchanged(value: IndicatorValue, entry: Entry) -> bool:
+    """Whether saving this entry would write the value as it is."""
+    return (
+        entry.evidence_file is None
+        and not (entry.clear_evidence and value.evidence)
+        and value.provenance == IndicatorValue.Provenance.ENTERED
+        and value.value == entry.figure()
+        and value.numerator == entry.numerator
+        and value.denominator == entry.denominator
+        and value.comment == entry.comment.strip()
+        and value.evidence_url == entry.evidence_url
+    )
 
 
 def _delete_file_on_commit(file: Any) -> None:
@@ -264,6 +286,12 @@ def _apply_activities(report: ProgressReport, activities: list[ActivityEntry]) -
                 saved.delete()
             continue
         progress = 100 if entry.status == ActivityProgress.Status.COMPLETED else entry.progress
+        if saved is not None and (saved.status, saved.progress, saved.comment) == (
+            entry.status,
+            progress,
+            entry.comment.strip(),
+        ):
+            continue
         row = saved or ActivityProgress(report=report, activity=entry.activity)
         row.status, row.progress, row.comment = entry.status, progress, entry.comment.strip()
         row.full_clean(exclude=["report", "activity"], validate_unique=False)

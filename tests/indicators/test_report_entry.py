@@ -301,6 +301,50 @@ def test_the_report_page_and_calendar_keep_their_query_budget(
         assert client.get(reverse("reports:calendar", args=["CIUDADES"])).status_code == 200
 
 
+SAVE_AGAIN_QUERIES = 30  # the request, the report locked and read back: no query per cell
+
+
+def test_saving_a_draft_again_writes_only_what_changed(
+    client, ciudades, ilo_coordinator_scl, django_assert_max_num_queries
+):
+    """A coordinator saves a draft, then saves again after changing one figure: one value is
+    written, the others and the activities are left as they are, in a fixed number of
+    queries (a full report's second save cost over 400 before)."""
+    login(client, ilo_coordinator_scl)
+    indicators = scope_indicators(ciudades)
+    enter(client, indicators, version=0)
+    before = dict(
+        IndicatorValue.objects.filter(report__period__code=PERIOD, report__city__code="SCL")
+        .filter(report__agency__code="ILO")
+        .values_list("indicator_id", "updated_at")
+    )
+    data = form_data(indicators, version=1, fill=True)
+    with django_assert_max_num_queries(SAVE_AGAIN_QUERIES):
+        assert client.post(report_url(), {**data, "action": "save"}).status_code == 302
+    data = form_data(indicators, version=2, fill=True)
+    count = next(i for i in indicators if i.measure == "count")
+    data[f"i{count.pk}_total"] = "7"
+    assert client.post(report_url(), {**data, "action": "save"}).status_code == 302
+    after = dict(
+        IndicatorValue.objects.filter(report__period__code=PERIOD, report__city__code="SCL")
+        .filter(report__agency__code="ILO")
+        .values_list("indicator_id", "updated_at")
+    )
+    assert {pk for pk in after if after[pk] != before[pk]} == {count.pk}
+    assert (
+        IndicatorValue.objects.get(
+            report__period__code=PERIOD, report__agency__code="ILO", indicator=count, category=None
+        ).value
+        == 7
+    )
+    assert (
+        ProgressReport.objects.get(
+            period__code=PERIOD, agency__code="ILO", city__code="SCL"
+        ).version
+        == 3
+    )
+
+
 def test_two_first_saves_at_once_one_wins_the_other_is_stale(
     ciudades, ilo_coordinator_scl, monkeypatch
 ):
