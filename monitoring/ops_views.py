@@ -45,6 +45,8 @@ RETRYABLE = {
     "indicators.tasks.send_report_reminders": False,
     "budgets.tasks.recompute_budget": False,
     "indicators.tasks.recompute_all": True,  # True: superusers only
+    "indicators.tasks.recompute_unit": False,  # a unit done already is passed over
+    "indicators.tasks.finish_recompute_run": False,  # finishes a run once
 }
 SHOW = {
     "all": gettext_lazy("everything"),

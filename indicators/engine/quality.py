@@ -62,9 +62,14 @@ def check_cells(
     params: list[Any] = []
     where.append("r.programme_id IN (" + ",".join(["%s"] * len(programme_ids)) + ")")
     params += programme_ids
+    # A check of some indicators sums only their cells, not every value in the database.
+    cell_where, cell_params = "", []
     if indicator_ids is not None:
-        where.append("t.indicator_id IN (" + ",".join(["%s"] * len(indicator_ids)) + ")")
+        indicators = "(" + ",".join(["%s"] * len(indicator_ids)) + ")"
+        where.append(f"t.indicator_id IN {indicators}")
         params += indicator_ids
+        cell_where, cell_params = f"WHERE v.indicator_id IN {indicators}", list(indicator_ids)
+    params = cell_params + params  # the subquery's placeholders come first
     query = f"""
         SELECT t.id, t.report_id, t.indicator_id, r.programme_id, r.period_id, r.city_id,
                r.agency_id, c.dim, t.value, c.cells
@@ -74,6 +79,7 @@ def check_cells(
         JOIN (SELECT v.report_id, v.indicator_id, k.dimension_id AS dim, SUM(v.value) AS cells
               FROM indicators_indicatorvalue v
               JOIN indicators_disaggregationcategory k ON k.id = v.category_id
+              {cell_where}
               GROUP BY v.report_id, v.indicator_id, k.dimension_id) c
           ON c.report_id = t.report_id AND c.indicator_id = t.indicator_id
         WHERE t.category_id IS NULL AND t.value IS NOT NULL AND c.cells <> t.value
@@ -382,10 +388,17 @@ VALUE_CHECKS = (
 
 @transaction.atomic
 def run_checks(
-    *, programme_ids: list[int] | None = None, indicator_ids: list[int] | None = None
+    *,
+    programme_ids: list[int] | None = None,
+    indicator_ids: list[int] | None = None,
+    values: bool = True,
+    reports: bool = True,
 ) -> int:
     """Replace the findings for these programmes (all when None), or for these indicators and
-    their programmes' reports. Returns how many issues were found."""
+    their programmes' reports. ``values`` / ``reports`` limit the run to the checks of values
+    (findings about an indicator) or of reports (findings about no indicator): a recompute
+    split between workers checks each unit's values and each programme's reports once.
+    Returns how many issues were found."""
     now = timezone.now()
     if indicator_ids is not None:
         programme_ids = list(
@@ -395,13 +408,29 @@ def run_checks(
         )
     elif programme_ids is None:
         programme_ids = list(Programme.objects.values_list("pk", flat=True))
+    if reports:
+        # Two runs replacing the same programme's report findings at once would each delete
+        # the old rows and insert their own: one at a time per programme. (NO KEY: rows that
+        # merely refer to the programme are written meanwhile.)
+        list(
+            Programme.objects.select_for_update(no_key=True)
+            .filter(pk__in=programme_ids)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
     issues: list[QualityIssue] = []
-    for check in VALUE_CHECKS:
-        issues += check(indicator_ids, programme_ids, now)
-    issues += check_reports(programme_ids, now)
+    if values:
+        for check in VALUE_CHECKS:
+            issues += check(indicator_ids, programme_ids, now)
+    if reports:
+        issues += check_reports(programme_ids, now)
     stale = QualityIssue.objects.filter(programme_id__in=programme_ids)
     if indicator_ids is not None:
         stale = stale.filter(Q(indicator_id__in=indicator_ids) | Q(indicator__isnull=True))
+    if not values:
+        stale = stale.filter(indicator__isnull=True)
+    if not reports:
+        stale = stale.filter(indicator__isnull=False)
     stale.delete()
     QualityIssue.objects.bulk_create(issues, batch_size=1000)
     return len(issues)

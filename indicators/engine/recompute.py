@@ -43,8 +43,10 @@ def _statements(indicator_ids: list[int] | None) -> list[str]:
     ]
 
 
-def _rebuild(indicator_ids: list[int] | None) -> tuple[int, int]:
-    """Delete and rebuild rollups inside the caller's transaction. Returns (indicators, rows)."""
+def rebuild(indicator_ids: list[int] | None) -> tuple[int, int]:
+    """Delete and rebuild rollups inside the caller's transaction. Returns (indicators, rows).
+    ``recompute`` runs it in a transaction of its own; a unit of a split run (``claims``) in
+    the transaction that claims the unit."""
     locked = Indicator.objects.select_for_update().order_by("pk")
     if indicator_ids is not None:
         locked = locked.filter(pk__in=indicator_ids)
@@ -113,7 +115,7 @@ def recompute(indicator_ids: Iterable[int] | None = None) -> RecomputeResult:
     started_at = timezone.now()
     try:
         with transaction.atomic():
-            count, rows = _rebuild(ids)
+            count, rows = rebuild(ids)
             clear_requests(ids, up_to=started_at)
     except Exception as error:
         RecomputeRun.objects.filter(pk=run.pk).update(

@@ -9,7 +9,14 @@ from .framework import (
     IndicatorSupersession,
 )
 from .reports import IndicatorValue, ProgressReport, ValueComponent
-from .rollups import QualityIssue, RecomputeRequest, RecomputeRun, Rollup, Status
+from .rollups import (
+    QualityIssue,
+    RecomputeRequest,
+    RecomputeRun,
+    RecomputeUnit,
+    Rollup,
+    Status,
+)
 from .targets import Baseline, Target, TargetRevision
 from .workflow import ActivityProgress, Deliverable, ReminderSent, Restatement
 
@@ -26,6 +33,7 @@ __all__ = [
     "QualityIssue",
     "RecomputeRequest",
     "RecomputeRun",
+    "RecomputeUnit",
     "ReminderSent",
     "Restatement",
     "Rollup",

@@ -169,6 +169,7 @@ class RecomputeRun(models.Model):
     class Kind(models.TextChoices):
         FULL = "full", _("full recompute and data-quality run")
         INDICATORS = "indicators", _("affected indicators")
+        PROGRAMMES = "programmes", _("every indicator of some programmes")
 
     kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
     started_at = models.DateTimeField(_("started at"))
@@ -205,3 +206,42 @@ class RecomputeRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.indicator_id} since {self.requested_at:%Y-%m-%d %H:%M:%S}"
+
+
+class RecomputeUnit(models.Model):
+    """One share of a recompute split between workers: a batch of one programme's indicators.
+    A worker claims it by locking its row for the one transaction that computes it and marks
+    it done (``indicators.engine.claims``); ``computations`` counts the committed computations,
+    so the record shows that each unit was computed once, and by whom."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("pending")
+        DONE = "done", _("done")
+        SUPERSEDED = "superseded", _("superseded by a later run")
+
+    run = models.ForeignKey(
+        RecomputeRun, on_delete=models.CASCADE, related_name="units", verbose_name=_("run")
+    )
+    programme = models.ForeignKey(
+        Programme, on_delete=models.CASCADE, related_name="+", verbose_name=_("programme")
+    )
+    indicator_ids = models.JSONField(_("indicators"), default=list)
+    state = models.CharField(
+        _("state"), max_length=12, choices=State.choices, default=State.PENDING
+    )
+    enqueued_at = models.DateTimeField(_("sent to the workers at"))
+    started_at = models.DateTimeField(_("started at"), null=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True)
+    computed_by = models.CharField(_("computed by"), max_length=200, blank=True)
+    computations = models.PositiveIntegerField(_("computations"), default=0)
+    rows = models.PositiveIntegerField(_("rollup rows"), default=0)
+    error = models.TextField(_("last error"), blank=True)
+
+    class Meta:
+        ordering = ["pk"]  # no join: a unit's row is locked alone
+        verbose_name = _("recompute unit")
+        verbose_name_plural = _("recompute units")
+        indexes = [models.Index(fields=["state", "enqueued_at"], name="recompute_unit_owed")]
+
+    def __str__(self) -> str:
+        return f"{self.run_id}/{self.pk} {self.state}"
