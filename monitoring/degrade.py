@@ -54,6 +54,13 @@ def failure_kind(error: BaseException | None) -> str | None:
     return None
 
 
+def describe(error: BaseException) -> str:
+    """The error's class and text on one bounded line, for the operators' log (why the
+    dependency is considered down: refused, timed out, authentication, …)."""
+    text = " ".join(str(error).split())
+    return f"{type(error).__name__}: {text[:300]}" if text else type(error).__name__
+
+
 def _message(kind: str) -> str:
     if kind == DATABASE:
         return _(
@@ -106,9 +113,11 @@ def unavailable_response(request: HttpRequest, kind: str) -> HttpResponse:
 def _note_failed_request(sender: Any, request: HttpRequest | None = None, **_: Any) -> None:
     """An exception escaped a middleware (not the view): remember what kind it was, so the
     outer middleware can replace the 500 Django made of it."""
-    kind = failure_kind(sys.exc_info()[1])
-    if kind is not None and request is not None:
+    error = sys.exc_info()[1]
+    kind = failure_kind(error)
+    if kind is not None and request is not None and error is not None:
         request._dependency_failure = kind  # type: ignore[attr-defined]
+        request._dependency_error = describe(error)  # type: ignore[attr-defined]
 
 
 class DependencyFailureMiddleware:
@@ -124,7 +133,8 @@ class DependencyFailureMiddleware:
         response = self.get_response(request)
         kind = getattr(request, "_dependency_failure", None)
         if kind is not None and response.status_code >= 500 and response.status_code != 503:
-            log.warning("%s unavailable; answered 503", kind)
+            error = getattr(request, "_dependency_error", "")
+            log.warning("%s unavailable (%s); answered 503", kind, error)
             return unavailable_response(request, kind)
         return response
 
@@ -132,7 +142,7 @@ class DependencyFailureMiddleware:
         kind = failure_kind(exception)
         if kind is None:
             return None
-        log.warning("%s unavailable (%s); answered 503", kind, type(exception).__name__)
+        log.warning("%s unavailable (%s); answered 503", kind, describe(exception))
         return unavailable_response(request, kind)
 
 

@@ -1,9 +1,10 @@
 """The surveys API (DESIGN §7, §8), read only: the surveys of the programmes you read, and a
 survey's aggregated results as its results page and export compute them (``surveys.results``):
 distribution, top-box share, mean, n per group, the under-30 flag, published results beside
-the survey's own. Every member of a programme reads them, as on the web. Nothing here gives
-a response, an answer or a respondent: free-text answers are counted, never quoted (as in the
-export), and groups are those the results page offers."""
+the survey's own. Every member of a programme reads them, as on the web, with small groups
+withheld as there (``surveys.disclosure``). Nothing here gives a response, an answer or a
+respondent: free-text answers are counted, never quoted (as in the export), and groups are
+those the results page offers."""
 
 from typing import Any
 
@@ -24,18 +25,17 @@ from budgets.api import PROGRAMME_HELP, READ_ONLY, IntegerFilter, readable_progr
 from indicators.permissions import Access
 from monitoring.api.access import programme_access, programme_from_query
 
+from .disclosure import COMPLEMENTARY, MAX_COMBINED, SMALL_GROUP, TOO_DETAILED, Disclosure
 from .models import AggregateResult, Invitation, Question, Survey
 from .models import Response as SurveyResponse
+from .permissions import sees_small_groups
 from .results import (
     ATTRIBUTES,
     SMALL_N,
     QuestionResults,
     Result,
     SurveyData,
-    compute_results,
-    matches,
     published_respondents,
-    published_results,
     response_rate,
     survey_results_data,
 )
@@ -170,6 +170,20 @@ class GroupSerializer(serializers.Serializer):
     small_sample = serializers.BooleanField(
         help_text=gettext_lazy("Fewer than 30 respondents: read with care.")
     )
+    suppressed = serializers.BooleanField(
+        help_text=gettext_lazy(
+            "Withheld to protect respondents: no n and no figures (see suppressed_reason)."
+        )
+    )
+    suppressed_reason = serializers.ChoiceField(
+        choices=[(r, r) for r in (SMALL_GROUP, COMPLEMENTARY, TOO_DETAILED)],
+        allow_null=True,
+        help_text=gettext_lazy(
+            "small_group: fewer respondents than min_group_size; complementary: withheld so "
+            "that a small group cannot be worked out from the total and the other groups; "
+            "too_detailed: the filters and the breakdown combine more than three attributes."
+        ),
+    )
     top_box_pct = serializers.DecimalField(max_digits=None, decimal_places=None, allow_null=True)
     mean = serializers.DecimalField(max_digits=None, decimal_places=None, allow_null=True)
     answers = CellSerializer(many=True)
@@ -205,7 +219,20 @@ class SurveyResultsSerializer(serializers.Serializer):
     period = serializers.CharField(allow_null=True)
     respondents = serializers.IntegerField(allow_null=True)
     respondents_kept = serializers.IntegerField(
-        help_text=gettext_lazy("Responses the filters keep.")
+        allow_null=True,
+        help_text=gettext_lazy("Responses the filters keep (null when withheld)."),
+    )
+    withheld = serializers.BooleanField(
+        help_text=gettext_lazy(
+            "The filters keep a group withheld to protect respondents: no figures are given."
+        )
+    )
+    withheld_message = serializers.CharField(allow_null=True)
+    min_group_size = serializers.IntegerField(
+        allow_null=True,
+        help_text=gettext_lazy(
+            "Groups of fewer respondents are withheld from you (null: you see every group)."
+        ),
     )
     invitations_issued = serializers.IntegerField()
     invited = serializers.IntegerField(allow_null=True)
@@ -216,7 +243,7 @@ class SurveyResultsSerializer(serializers.Serializer):
     questions = QuestionResultSerializer(many=True)
 
 
-def survey_for(request: Request, code: str) -> Survey:
+def survey_for(request: Request, code: str) -> tuple[Survey, Access]:
     """The survey of this code in the programme asked for (its latest wave unless
     ``?wave=``), if the requester reads that programme's surveys; 404 otherwise."""
     wave = request.query_params.get("wave") or None
@@ -228,7 +255,8 @@ def survey_for(request: Request, code: str) -> Survey:
     # refuses them in the query string, not in the path).
     if "\x00" in code:
         raise Http404(_("No survey %(code)s in this programme.") % {"code": code})
-    if not reads_surveys(programme_access(request, programme)):
+    access = programme_access(request, programme)
+    if not reads_surveys(access):
         raise Http404
     surveys = Survey.objects.filter(programme=programme, code=code)
     survey = (surveys.filter(wave=int(wave)) if wave else surveys.order_by("-wave")).first()
@@ -237,7 +265,7 @@ def survey_for(request: Request, code: str) -> Survey:
     if survey is None:
         raise Http404(_("No survey %(code)s in this programme.") % {"code": code})
     survey.programme = programme  # already fetched
-    return survey
+    return survey, access
 
 
 def _selection(request: Request, survey: Survey, data: SurveyData) -> tuple[dict, str | None]:
@@ -268,8 +296,8 @@ def _group(r: Result) -> dict[str, Any]:
     (as in the export; the results page shows them to the RCO and the admin only)."""
     return {
         "group": r.group, "group_label": r.group_label, "respondents": r.n,
-        "shown_to": r.shown, "small_sample": r.small, "top_box_pct": r.top_box,
-        "mean": r.mean,
+        "shown_to": r.shown, "small_sample": r.small, "suppressed": bool(r.withheld),
+        "suppressed_reason": r.withheld or None, "top_box_pct": r.top_box, "mean": r.mean,
         "answers": [
             {"answer": c.answer, "label": c.label, "count": c.count, "share_pct": c.share,
              "top_box": c.top_box}
@@ -289,13 +317,27 @@ def _question(block: QuestionResults, texts: dict[int, tuple[str, str]]) -> dict
     }  # fmt: skip
 
 
-def results_payload(request: Request, survey: Survey) -> dict[str, Any]:
-    """The results page's figures for the filters and breakdown asked for, as plain data."""
+def withheld_message(filters: dict[str, str], minimum: int) -> str:
+    if filters:
+        return _(
+            "No figures are given for these filters: they keep fewer than %(minimum)s "
+            "respondents, combine more than %(combined)s attributes, or their figures would "
+            "let a smaller group be worked out. Remove a filter to see results."
+        ) % {"minimum": minimum, "combined": MAX_COMBINED}
+    return _(
+        "This survey has fewer than %(minimum)s respondents: its figures are not given, so "
+        "that no respondent can be singled out."
+    ) % {"minimum": minimum}
+
+
+def results_payload(request: Request, survey: Survey, access: Access) -> dict[str, Any]:
+    """The results page's figures for the filters and breakdown asked for, as plain data,
+    small groups withheld as on the page."""
     data = survey_results_data(survey)
     chosen, by = _selection(request, survey, data)
     aggregate = survey.kind == Survey.Kind.AGGREGATE
-    own = [] if aggregate else compute_results(data, chosen, by)
-    blocks = [*own, *published_results(data, by)]
+    shown = Disclosure(survey, data, full=sees_small_groups(access)).results(chosen, by)
+    blocks = [*shown.own, *shown.published]
     texts = {
         pk: (es, en) for pk, es, en in survey.questions.values_list("pk", "text_es", "text_en")
     }
@@ -306,7 +348,12 @@ def results_payload(request: Request, survey: Survey) -> dict[str, Any]:
         "title_en": survey.title_en, "fielded_on": survey.fielded_on,
         "period": survey.period.code if survey.period_id and survey.period else None,
         "respondents": respondents,
-        "respondents_kept": sum(1 for r in data.responses if matches(r, chosen)),
+        "respondents_kept": shown.kept, "withheld": shown.withheld,
+        "withheld_message": (
+            withheld_message(chosen, shown.minimum)
+            if shown.withheld and shown.minimum else None
+        ),
+        "min_group_size": shown.minimum,
         "invitations_issued": data.invitations, "invited": survey.invited,
         "response_rate_pct": (
             response_rate(respondents, data.invitations, survey.invited) if respondents else None
@@ -326,7 +373,10 @@ class SurveyResults(APIView):
     and group (all respondents, then each value of ``by``), the distribution, top-box share,
     mean, n and the under-30 flag; published results (no micro-data) beside the survey's
     own, labelled as such. Never a response, an answer or a respondent: free-text answers
-    are counted, not quoted."""
+    are counted, not quoted. Except for the programme admin, a group of fewer than
+    ``min_group_size`` respondents is withheld (``suppressed``), and so is a second group
+    when the total and the others would give it away; filters that keep such a group give
+    no figures (``withheld``)."""
 
     http_method_names = READ_ONLY
 
@@ -349,5 +399,5 @@ class SurveyResults(APIView):
         responses={200: SurveyResultsSerializer},
     )
     def get(self, request: Request, code: str) -> Response:
-        survey = survey_for(request, code)
-        return Response(SurveyResultsSerializer(results_payload(request, survey)).data)
+        survey, access = survey_for(request, code)
+        return Response(SurveyResultsSerializer(results_payload(request, survey, access)).data)

@@ -247,11 +247,14 @@ def _published_label(data: SurveyData, group: str) -> str:
 
 
 def result_rows(block: QuestionResults) -> list[dict[str, Any]]:
-    """One row per group and answer: what a chart draws, its CSV gives and the export lists."""
+    """One row per group and answer: what a chart draws, its CSV gives and the export lists
+    (a withheld group keeps its rows, with no figure and the reason it is withheld)."""
     rows = []
     for r in block.results:
         base = {"question": block.question.code, "group": r.group_label, "respondents": r.n}
-        summary = {"top_box": r.top_box, "mean": r.mean, "small_n": r.small}
+        small = None if r.withheld else r.small  # a withheld group has no n to judge
+        summary = {"top_box": r.top_box, "mean": r.mean, "small_n": small,
+                   "suppressed": r.withheld or None}  # fmt: skip
         for c in r.cells or [Cell("", "", None, None)]:
             answer = {"answer": c.answer, "label": c.label, "count": c.count, "share": c.share}
             rows.append({**base, **answer, **summary})
@@ -266,6 +269,7 @@ ROW_COLUMNS = [
     ("group", "group"), ("respondents", "respondents"), ("answer", "answer"),
     ("label", "answer_label"), ("count", "count"), ("share", "share_pct"),
     ("top_box", "top_box_pct"), ("mean", "mean"), ("small_n", "fewer_than_30"),
+    ("suppressed", "suppressed"),
 ]  # fmt: skip
 EXPORT_COLUMNS = [
     ("question", "question"), ("question_text", "question_text"), ("type", "type"),

@@ -55,6 +55,9 @@ class Result:
     mean: Decimal | None = None
     shown: int | None = None  # respondents the skip logic showed it to, when it has one
     texts: list[str] = field(default_factory=list)
+    # Why the group is withheld from this viewer ("small_group", "complementary"; see
+    # ``surveys.disclosure``), or "" when it is shown.
+    withheld: str = ""
 
     @property
     def small(self) -> bool:

@@ -1,7 +1,8 @@
 """Survey pages for programme members (DESIGN §7): the list of surveys, a survey's results
 (filters by respondent attribute, a breakdown by one, charts with their CSV, tables, published
 results beside them), the CSV/XLSX export of those results, and the upload of responses. Each
-view: fetch and authorise → read the filters → one selector and pure computations → render."""
+view: fetch and authorise → read the filters → one selector and pure computations → render.
+Small groups are withheld from whoever is not the survey's owner (``surveys.disclosure``)."""
 
 import io
 from dataclasses import dataclass, field
@@ -33,8 +34,10 @@ from monitoring.exports import csv_response
 from monitoring.models import Programme
 
 from . import charts
+from .disclosure import MAX_COMBINED, Disclosure
 from .imports import import_responses
 from .models import AggregateResult, Invitation, Question, Response, Survey
+from .permissions import sees_small_groups
 from .results import (
     ATTRIBUTES,
     CHARTED,
@@ -44,11 +47,8 @@ from .results import (
     SurveyData,
     attribute_values,
     chart_options,
-    compute_results,
     export_rows,
-    matches,
     published_respondents,
-    published_results,
     response_rate,
     result_rows,
     survey_results_data,
@@ -201,8 +201,9 @@ def _block(results: QuestionResults) -> Block:
         scale = question.type == Question.Type.SCALE
         build = charts.build_scale_figure if scale else charts.build_choice_figure
         prefix = "published" if results.published else "q"
+        drawn = [row for row in rows if not row["suppressed"]]  # a withheld group: no bar
         chart = Chart(f"{prefix}-{slugify(question.code)}", title,
-                      figure_json(build(options, rows, title)), rows)  # fmt: skip
+                      figure_json(build(options, drawn, title)), rows)  # fmt: skip
     answers = list(dict.fromkeys(c.answer for r in results.results for c in r.cells))
     labels = {c.answer: c.label for r in results.results for c in r.cells}
     table = [
@@ -220,25 +221,36 @@ class Computed:
     filters: dict[str, str]
     own: list[QuestionResults]  # from the survey's responses
     published: list[QuestionResults]
+    kept: int | None  # respondents the filters keep (None: withheld from this viewer)
+    withheld: bool  # the filters keep a group withheld from this viewer: no figures
+    minimum: int | None  # the smallest group shown (None: every group is)
 
 
-def _computed(request: HttpRequest, survey: Survey) -> Computed:
+def _computed(request: HttpRequest, survey: Survey, access: Access) -> Computed:
     """The results for the filters and breakdown in the query string (a publication's only
-    break down: it has no responses to filter)."""
+    break down: it has no responses to filter), small groups withheld as the viewer must."""
     data = survey_results_data(survey)
     aggregate = survey.kind == Survey.Kind.AGGREGATE
     form = ResultsFilterForm(
         _attributes(survey, data), data, request.GET or None, filters=not aggregate
     )
     filters, by = form.selection()
-    own = [] if aggregate else compute_results(data, filters, by)
-    return Computed(data, form, filters, own, published_results(data, by))
+    shown = Disclosure(survey, data, full=sees_small_groups(access)).results(filters, by)
+    return Computed(data, form, filters, shown.own, shown.published, shown.kept,
+                    shown.withheld, shown.minimum)  # fmt: skip
 
 
-def _sections(survey: Survey, blocks: list[Block], published: list[Block]) -> list[dict]:
-    """The survey's own results, then the published ones (a publication's survey: only those)."""
+def _sections(
+    survey: Survey, blocks: list[Block], published: list[Block], *, withheld: bool
+) -> list[dict]:
+    """The survey's own results (none when the filters keep a withheld group), then the
+    published ones (a publication's survey: only those)."""
     aggregate = survey.kind == Survey.Kind.AGGREGATE
-    own = [] if aggregate else [{"id": "responses", "blocks": blocks, "published": False}]
+    own = (
+        []
+        if aggregate
+        else [{"id": "responses", "blocks": blocks, "published": False, "withheld": withheld}]
+    )
     printed = [{"id": "published", "blocks": published, "published": True}]
     return own + (printed if published or aggregate else [])
 
@@ -252,7 +264,7 @@ def _response_rate(survey: Survey, computed: Computed) -> dict[str, Any]:
         answered = len(data.responses)
     return {
         "respondents": answered,
-        "kept": sum(1 for r in data.responses if matches(r, computed.filters)),
+        "kept": computed.kept,
         "filtered": bool(computed.filters),
         "invitations": data.invitations,
         "denominator": data.invitations or survey.invited,
@@ -274,7 +286,7 @@ def _chart_csv(survey: Survey, blocks: list[Block], wanted: str | None) -> HttpR
 @require_GET
 def survey_results(request: HttpRequest, code: str, survey_code: str, wave: int) -> HttpResponse:
     survey, access = _survey_for(request, code, survey_code, wave)
-    computed = _computed(request, survey)
+    computed = _computed(request, survey, access)
     if not can_read_text_answers(access):  # not even into the template
         for result in (r for block in computed.own for r in block.results):
             result.texts = []
@@ -289,10 +301,13 @@ def survey_results(request: HttpRequest, code: str, survey_code: str, wave: int)
         "programme": survey.programme,
         "survey": survey,
         "form": computed.form,
-        "sections": _sections(survey, blocks, published),
+        "sections": _sections(survey, blocks, published, withheld=computed.withheld),
         "can_upload": can_upload_responses(access) and survey.kind != Survey.Kind.AGGREGATE,
         "can_read_texts": can_read_text_answers(access),
         "query": query.urlencode(),
+        "withheld": computed.withheld,
+        "minimum": computed.minimum,
+        "combined": MAX_COMBINED,
         **_response_rate(survey, computed),
     }
     return render(request, "surveys/results.html", context)
@@ -324,8 +339,8 @@ def _xlsx(header: list[str], rows: list[list[Any]]) -> bytes:
 @login_required
 @require_GET
 def export(request: HttpRequest, code: str, survey_code: str, wave: int, fmt: str) -> HttpResponse:
-    survey, _access = _survey_for(request, code, survey_code, wave)
-    computed = _computed(request, survey)
+    survey, access = _survey_for(request, code, survey_code, wave)
+    computed = _computed(request, survey, access)
     records = export_rows([*computed.own, *computed.published])
     header = [h for _k, h in EXPORT_COLUMNS]
     rows = [[r.get(k) for k, _h in EXPORT_COLUMNS] for r in records]

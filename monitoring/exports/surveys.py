@@ -2,12 +2,18 @@
 respondents and then by each respondent attribute (city, sex, …) that respondents gave or the
 publication printed, as CSV or XLSX. The rows are those of the survey's own export
 (``surveys.results.export_rows``); free-text answers are never in them. Every text cell is
-neutralised for spreadsheets."""
+neutralised for spreadsheets.
+
+Small groups are withheld as for any viewer outside the survey's owners
+(``surveys.disclosure``): the catalogue's files are the same for everyone who may run them,
+donors included, and stay on the server for whoever asked; the programme admin has every
+group on the survey's own page and export."""
 
 from typing import Any
 
 from django.utils.translation import gettext as _
 
+from surveys.disclosure import Disclosure, min_group_size
 from surveys.models import Survey
 from surveys.results import (
     ALL,
@@ -15,9 +21,7 @@ from surveys.results import (
     EXPORT_COLUMNS,
     QuestionResults,
     SurveyData,
-    compute_results,
     export_rows,
-    published_results,
     survey_results_data,
 )
 
@@ -43,20 +47,16 @@ def _with_breakdowns(
 
 def survey_blocks(survey: Survey, data: SurveyData | None = None) -> list[QuestionResults]:
     """The survey's own results (not for a publication, which has no responses), then the
-    published ones, each broken down by every attribute it can be."""
+    published ones, each broken down by every attribute it can be, small groups withheld."""
     data = data or survey_results_data(survey)
-    blocks: list[QuestionResults] = []
-    if survey.kind != Survey.Kind.AGGREGATE:
-        given = [a for a in ATTRIBUTES if any(r.get(a) for r in data.responses)]
-        blocks += _with_breakdowns(
-            compute_results(data), [compute_results(data, by=a) for a in given]
-        )
+    disclosure = Disclosure(survey, data, full=False)
+    whole = disclosure.results({}, None)
+    given = [a for a in ATTRIBUTES if any(r.get(a) for r in data.responses)]
     printed = {g.partition("=")[0] for g in (r["group"] for r in data.aggregates) if "=" in g}
-    blocks += _with_breakdowns(
-        published_results(data),
-        [published_results(data, a) for a in ATTRIBUTES if a in printed],
-    )
-    return blocks
+    by_given = [disclosure.results({}, a) for a in given]
+    by_printed = [disclosure.results({}, a) for a in ATTRIBUTES if a in printed]
+    own = _with_breakdowns(whole.own, [b.own for b in by_given])
+    return own + _with_breakdowns(whole.published, [b.published for b in by_printed])
 
 
 def survey_table(survey: Survey) -> list[list[Any]]:
@@ -78,8 +78,11 @@ def build_xlsx(survey: Survey, stamp: ExportStamp) -> bytes:
             _(
                 "Per question and group of respondents: answers, shares, top-box share and "
                 "mean; fewer_than_30 marks groups too small to read much into. Free-text "
-                "answers are not included."
+                "answers are not included. To protect respondents, groups of fewer than "
+                "%(minimum)s respondents, and groups from which one could be worked out, have "
+                "no figures (suppressed says why)."
             )
+            % {"minimum": min_group_size()}
         ],
         [],
         *stamp_rows(stamp),

@@ -127,12 +127,21 @@ STORAGES = {
 }
 MEDIA_URL = "media/"
 MEDIA_ROOT = env.path("DJANGO_MEDIA_ROOT", default=BASE_DIR / "media")
-# Evidence and deliverable files: at most this size each (default 10 MB). They are served only
-# through views that check who is asking, as downloads, never from MEDIA_URL.
+# Evidence and deliverable files: at most this size each (default 10 MB); so are uploaded
+# expenditure, response and workbook files. They are served only through views that check who
+# is asking, as downloads, never from MEDIA_URL.
 EVIDENCE_MAX_BYTES = env.int("EVIDENCE_MAX_BYTES", default=10 * 1024 * 1024)
-# A report form with every evidence file attached: room for several files per request.
+# A request's fields other than files (the largest: a report form with every indicator's
+# comment and cells), and any body that is not a file upload (JSON included).
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 5000
+# An uploaded file larger than this goes to a temporary file instead of memory.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+# A whole request, files included, is refused unread (413) above this: a report form may
+# carry one evidence file per indicator, so room for five at the limit and the other fields.
+REQUEST_MAX_BYTES = env.int(
+    "REQUEST_MAX_BYTES", default=5 * EVIDENCE_MAX_BYTES + DATA_UPLOAD_MAX_MEMORY_SIZE
+)
 
 # Celery: with REDIS_URL, a real broker and workers; without it, tasks run in-process
 # (the embedded default). The same task code runs either way.

@@ -120,7 +120,7 @@ def test_answer_in_spanish_with_skip_logic_then_results_and_indicator(
             ("sat", Decimal(5))
         ]
 
-    page, problems = signed_in_page(browser, live_url, "es", "rco")
+    page, problems = signed_in_page(browser, live_url, "es", "admin")
     page.goto(f"{live_url}/programmes/CIUDADES/surveys/{CODE}/1/")
     results = page.locator("main").inner_text()
     assert "100" in results and "Muy satisfecho/a" in results

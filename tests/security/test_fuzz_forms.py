@@ -348,7 +348,7 @@ def survey_state(kit: SurveyKit) -> str:
     )
 
 
-def test_the_survey_page_refuses_by_question_or_stores_exactly(kit, rco_viewer):
+def test_the_survey_page_refuses_by_question_or_stores_exactly(kit, programme_admin):
     phone = browser()
     url = reverse("survey_public:open", args=[kit.key])
     labels = {
@@ -382,7 +382,7 @@ def test_the_survey_page_refuses_by_question_or_stores_exactly(kit, rco_viewer):
                 assert stored is None  # an empty answer to an optional question
                 return
             assert stored is not None and stored.text == value.strip()
-            results = browser(rco_viewer).get(
+            results = browser(programme_admin).get(
                 reverse("surveys:results", args=["CIUDADES", kit.survey.code, kit.survey.wave])
             )
             assert results.status_code == 200

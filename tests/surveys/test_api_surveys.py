@@ -64,6 +64,12 @@ def donor_api(donor, ciudades) -> APIClient:
 
 
 @pytest.fixture
+def admin_api(programme_admin, ciudades) -> APIClient:
+    """The programme admin sees every group, however small (``surveys.permissions``)."""
+    return api(token(programme_admin, ciudades))
+
+
+@pytest.fixture
 def kit(ciudades):
     """A survey with responses (twelve answers to ``sat``: top box 7 of 12 = 58.3 %)."""
     made = build_kit(ciudades)
@@ -228,7 +234,7 @@ def test_the_municipal_assessment_results_name_no_municipality(donor_api):
 
 
 def test_results_from_responses_are_the_results_pages(donor_api, kit):
-    payload = results(donor_api, "EMPLEO", by="sex")
+    payload = results(donor_api, "EMPLEO", by="city")  # 5 and 7 respondents: both shown
     sat = question(payload, "sat", "responses")
     everyone = group(sat)
     assert (everyone["respondents"], everyone["top_box_pct"], everyone["mean"]) == (
@@ -239,8 +245,9 @@ def test_results_from_responses_are_the_results_pages(donor_api, kit):
         "top_box": False,
     }  # fmt: skip
     assert everyone["small_sample"] is True
-    assert [g["group"] for g in sat["groups"]] == ["all", "sex=female", "sex=male"]
-    page = compute_results(survey_results_data(kit.survey), {}, "sex")
+    assert (everyone["suppressed"], everyone["suppressed_reason"]) == (False, None)
+    assert [g["group"] for g in sat["groups"]] == ["all", "city=CDMX", "city=SCL"]
+    page = compute_results(survey_results_data(kit.survey), {}, "city")
     block = next(b for b in page if b.question.code == "sat")
     assert [(g["respondents"], g["top_box_pct"]) for g in sat["groups"]] == [
         (r.n, f"{r.top_box}") for r in block.results
@@ -249,15 +256,18 @@ def test_results_from_responses_are_the_results_pages(donor_api, kit):
     assert sat["text"] == sat["text_en"] == "How satisfied are you?"  # asked in English
 
 
-def test_a_filter_keeps_the_respondents_the_page_would(donor_api, kit):
-    payload = results(donor_api, "EMPLEO", sex="male", city="SCL")
+def test_a_filter_keeps_the_respondents_the_page_would(admin_api, kit):
+    payload = results(admin_api, "EMPLEO", sex="male", city="SCL")
     assert (payload["respondents"], payload["respondents_kept"]) == (12, 3)
+    assert (payload["withheld"], payload["min_group_size"]) == (False, None)
     assert payload["filters"] == {"city": "SCL", "sex": "male"}
     assert group(question(payload, "sat", "responses"))["respondents"] == 3
 
 
 def test_a_donor_never_reads_a_response(donor_api, kit, rco_viewer, ciudades):
     respond(kit, "c1", comments="Me llamo Ana Pérez y vivo en Recoleta")
+    for n in range(2, 6):  # five answers: not a small group
+        respond(kit, f"c{n}", comments=f"Comentario {n}")
     for client in (donor_api, api(token(rco_viewer, ciudades))):
         body = client.get(f"{API}/surveys/EMPLEO/results/", {"by": "city"}).content.decode()
         assert "Ana Pérez" not in body and "Recoleta" not in body
@@ -266,7 +276,7 @@ def test_a_donor_never_reads_a_response(donor_api, kit, rco_viewer, ciudades):
         ):
             assert f'"{external_id}"' not in body
         comments = group(question(results(client, "EMPLEO"), "comments", "responses"))
-        assert (comments["respondents"], comments["answers"]) == (1, [])  # counted, not quoted
+        assert (comments["respondents"], comments["answers"]) == (5, [])  # counted, not quoted
     for path in ("responses", "answers", "respondents"):
         assert donor_api.get(f"{API}/surveys/EMPLEO/{path}/").status_code == 404
 

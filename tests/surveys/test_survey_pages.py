@@ -101,8 +101,9 @@ def test_no_warning_with_30_respondents(client, ciudades, donor):
     assert "30" in page.split('id="responses-sat"')[1].split("</table>")[0]
 
 
-def test_a_breakdown_by_city_and_a_filter_by_sex(client, kit, rco_viewer):
-    client.force_login(rco_viewer)
+def test_a_breakdown_by_city_and_a_filter_by_sex(client, kit, programme_admin):
+    # The admin sees every group (others: tests/security/test_small_groups.py).
+    client.force_login(programme_admin)
     sat = client.get(url("results", kit, "by=city")).content.decode()
     table = sat.split('id="responses-sat"')[1].split("</table>")[0]
     assert "Santiago (Chile)" in table and "Mexico City" in table
@@ -112,12 +113,13 @@ def test_a_breakdown_by_city_and_a_filter_by_sex(client, kit, rco_viewer):
     assert "That filter was ignored." in ignored
 
 
-def test_each_chart_downloads_its_rows_as_csv(client, kit, donor):
-    client.force_login(donor)
+def test_each_chart_downloads_its_rows_as_csv(client, kit, programme_admin):
+    client.force_login(programme_admin)
     rows = csv_rows(client.get(url("results", kit, "by=sex&download=q-sat")))
     assert rows[0] == {"group": "all respondents", "respondents": "12", "answer": "1",
                        "answer_label": "Very dissatisfied", "count": "1", "share_pct": "8.3",
-                       "top_box_pct": "58.3", "mean": "3.5", "fewer_than_30": "yes"}  # fmt: skip
+                       "top_box_pct": "58.3", "mean": "3.5", "fewer_than_30": "yes",
+                       "suppressed": ""}  # fmt: skip
     assert {r["group"] for r in rows} == {"all respondents", "female", "male"}
 
 
@@ -181,12 +183,26 @@ def test_published_results_sit_beside_a_surveys_own(client, kit, donor):
 
 def test_text_answers_are_read_by_the_rco_and_counted_for_others(client, kit, rco_viewer, donor):
     respond(kit, "c1", comments="Me llamo Ana Pérez y vivo en Recoleta")
+    for n in range(2, 6):  # five answers: not a small group
+        respond(kit, f"c{n}", comments=f"Comentario {n}")
     client.force_login(rco_viewer)
     assert "Ana Pérez" in client.get(url("results", kit)).content.decode()
     client.force_login(donor)
     page = client.get(url("results", kit)).content.decode()
     assert "Ana Pérez" not in page
-    assert "1 text answer; the answers are shown to the Resident Coordinator Office" in page
+    assert "5 text answers; the answers are shown to the Resident Coordinator Office" in page
+
+
+def test_a_single_text_answer_is_withheld_even_from_the_rco(
+    client, kit, rco_viewer, programme_admin
+):
+    respond(kit, "c1", comments="Me llamo Ana Pérez y vivo en Recoleta")
+    client.force_login(rco_viewer)
+    page = client.get(url("results", kit)).content.decode()
+    assert "Ana Pérez" not in page
+    assert "Text answers withheld to protect a small group." in page
+    client.force_login(programme_admin)
+    assert "Ana Pérez" in client.get(url("results", kit)).content.decode()
 
 
 FORMULA = '=HYPERLINK("http://evil")'

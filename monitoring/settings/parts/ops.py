@@ -4,14 +4,33 @@ defines from ``s`` and add or change entries in it.
 - Logs: JSON lines (``LOG_FORMAT=json``, the default under the production settings) or plain
   text (the default otherwise); every request gets an id, returned in ``X-Request-ID``.
 - Dependencies down: a database that does not answer is a 503 with a clear message (and gives
-  up connecting after ``DATABASE_CONNECT_TIMEOUT`` seconds); a Redis that does not answer
-  makes the cache a no-cache and the broker's callers fall back on the recompute sweep, which
-  runs every ``RECOMPUTE_SWEEP_EVERY`` seconds."""
+  up connecting after ``DATABASE_CONNECT_TIMEOUT`` seconds, default 10: a backend started
+  during a checkpoint may take several); a Redis that does not answer makes the cache a
+  no-cache and the broker's callers fall back on the recompute sweep, which runs every
+  ``RECOMPUTE_SWEEP_EVERY`` seconds.
+- Request size: ``monitoring.middleware.RequestSizeMiddleware`` refuses a body over
+  ``REQUEST_MAX_BYTES`` (413) before CSRF or a view reads it.
+- Survey results withhold groups of fewer than ``SURVEY_MIN_GROUP_SIZE`` respondents (5)
+  from all but the survey's owners.
+- SQLite (the embedded default): writers wait for each other instead of failing with
+  "database is locked": transactions take the write lock when they begin, a busy database is
+  waited on for 20 s, and the journal is write-ahead (readers do not block the writer)."""
 
 import os
 from typing import Any
 
+from django.core.exceptions import ImproperlyConfigured
+
 from monitoring.logging import logging_config
+
+# Concurrent writers on SQLite: BEGIN IMMEDIATE takes the write lock at the start of a
+# transaction (a deferred one that later writes fails at once when another writer got there
+# first, whatever the timeout), the timeout waits for it, WAL lets reads go on meanwhile.
+SQLITE_OPTIONS = {
+    "transaction_mode": "IMMEDIATE",
+    "timeout": 20,
+    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+}
 
 
 def _default_log_format() -> str:
@@ -40,7 +59,20 @@ def apply(s: dict[str, Any]) -> None:
     database = s["DATABASES"]["default"]
     if database["ENGINE"] == "django.db.backends.postgresql":
         options = database.setdefault("OPTIONS", {})
-        options.setdefault("connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=2))
+        options.setdefault("connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=10))
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        database["OPTIONS"] = {**SQLITE_OPTIONS, **database.get("OPTIONS", {})}
+
+    # Request size: refused unread, after LocaleMiddleware (the page is in the reader's
+    # language) and right before CsrfViewMiddleware (the first to read a body).
+    csrf = middleware.index("django.middleware.csrf.CsrfViewMiddleware")
+    middleware.insert(csrf, "monitoring.middleware.RequestSizeMiddleware")
+
+    # Survey results: groups of fewer respondents are withheld from all but the survey's
+    # owners (surveys.disclosure).
+    s["SURVEY_MIN_GROUP_SIZE"] = env.int("SURVEY_MIN_GROUP_SIZE", default=5)
+    if s["SURVEY_MIN_GROUP_SIZE"] < 2:
+        raise ImproperlyConfigured("SURVEY_MIN_GROUP_SIZE must be 2 or more.")
 
     if s["REDIS_URL"]:
         s["CACHES"]["default"] = {
@@ -57,3 +89,15 @@ def apply(s: dict[str, Any]) -> None:
 
     sweep = s["CELERY_BEAT_SCHEDULE"]["sweep-pending-recomputes"]
     sweep["schedule"] = float(env.int("RECOMPUTE_SWEEP_EVERY", default=60))
+
+    # Export jobs (monitoring.exports.tasks): one still running after EXPORT_JOB_TIMEOUT
+    # seconds lost its worker and is shown as failed; jobs and their files are deleted
+    # EXPORT_JOB_KEEP_DAYS days after they were requested, by an hourly task.
+    for name, default in (("EXPORT_JOB_TIMEOUT", 30 * 60), ("EXPORT_JOB_KEEP_DAYS", 7)):
+        s[name] = env.int(name, default=default)
+        if s[name] < 1:
+            raise ImproperlyConfigured(f"{name} must be a positive whole number.")
+    s["CELERY_BEAT_SCHEDULE"]["clean-export-jobs"] = {
+        "task": "monitoring.exports.tasks.clean_export_jobs",
+        "schedule": 3600.0,
+    }
