@@ -1,6 +1,16 @@
-from django.contrib import admin
+from typing import Any
 
-from monitoring.admin_scoping import ProgrammeScopedAdmin, ReferenceDataAdmin, scoped
+from django.contrib import admin
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest
+
+from indicators.permissions import access_for
+from monitoring.admin_scoping import (
+    ProgrammeScopedAdmin,
+    ReferenceDataAdmin,
+    administered_programmes,
+    scoped,
+)
 
 from .models import (
     BudgetCategory,
@@ -11,6 +21,7 @@ from .models import (
     StatedTotal,
     Transfer,
 )
+from .selectors_entry import visible_expenditures
 
 scoped(BudgetLine, "programme")
 scoped(BudgetRevision, "line__programme")
@@ -51,10 +62,25 @@ class BudgetRevisionAdmin(ProgrammeScopedAdmin):
     )
 
 
+def expenditures_shown_to(user: Any) -> Q:
+    """As on the budget pages: a draft expenditure is its agency's (DESIGN §3.3), so a
+    programme admin sees the submitted and approved ones, and drafts only of an agency they
+    belong to; superusers see everything."""
+    if user.is_superuser:
+        return Q()
+    where = Q(pk__in=[])
+    for programme in administered_programmes(user):
+        where |= Q(line__programme=programme) & visible_expenditures(access_for(user, programme))
+    return where
+
+
 @admin.register(Expenditure)
 class ExpenditureAdmin(ProgrammeScopedAdmin):
     list_display = ("line", "period", "cumulative", "amount", "kind", "as_of", "status")
     list_filter = ("status", "kind", "period")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return super().get_queryset(request).filter(expenditures_shown_to(request.user))
 
 
 @admin.register(Transfer)

@@ -1,8 +1,14 @@
+"""The results framework in the admin, and the reports read-only. Drafts are their agency's
+(DESIGN §3.3): a programme admin sees every report's status here, but the figures and words of
+a report only when its workflow shows it to them (``can_view_report``: submitted, approved,
+or of an agency they belong to); superusers see everything."""
+
 from typing import Any
 
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
@@ -12,10 +18,12 @@ from monitoring.admin_scoping import (
     ReadOnlyScopedAdmin,
     ReferenceDataAdmin,
     ScopedInline,
+    administered_programmes,
     scoped,
 )
 
 from . import services
+from .api.reports import report_visibility
 from .models import (
     Baseline,
     DisaggregationCategory,
@@ -28,6 +36,7 @@ from .models import (
     TargetRevision,
     ValueComponent,
 )
+from .permissions import access_for, can_view_report
 
 scoped(Indicator, "programme")
 scoped(IndicatorSupersession, "successor__programme")
@@ -37,6 +46,22 @@ scoped(TargetRevision, "target__indicator__programme")
 scoped(ProgressReport, "programme")
 scoped(IndicatorValue, "report__programme")
 scoped(ValueComponent, "value__report__programme")
+
+
+def reports_shown_to(user: Any, prefix: str = "") -> Q:
+    """The reports (with ``prefix``, the rows of reports) whose content this admin user may
+    read: in each programme they administer, what ``can_view_report`` lets them see."""
+    if user.is_superuser:
+        return Q()
+    where = Q(pk__in=[])
+    for programme in administered_programmes(user):
+        access = access_for(user, programme)
+        where |= Q(**{f"{prefix}programme": programme}) & report_visibility(access, prefix)
+    return where
+
+
+def shows_report_content(user: Any, report: ProgressReport) -> bool:
+    return bool(user.is_superuser) or can_view_report(access_for(user, report.programme), report)
 
 
 class CategoryInline(admin.TabularInline):
@@ -208,6 +233,8 @@ class ComponentInline(admin.TabularInline):
 
 @admin.register(IndicatorValue)
 class IndicatorValueAdmin(ReadOnlyScopedAdmin):
+    """Only the values of reports the user may read (a draft's figures are its agency's)."""
+
     list_display = (
         "indicator",
         "report",
@@ -221,6 +248,9 @@ class IndicatorValueAdmin(ReadOnlyScopedAdmin):
     search_fields = ("indicator__code",)
     inlines = [ComponentInline]
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return super().get_queryset(request).filter(reports_shown_to(request.user, "report__"))
+
 
 class ValueInline(admin.TabularInline):
     model = IndicatorValue
@@ -232,9 +262,24 @@ class ValueInline(admin.TabularInline):
 
 @admin.register(ProgressReport)
 class ProgressReportAdmin(ReadOnlyScopedAdmin):
+    """Every report of the admin's programmes with its status; the narrative, the return
+    reason and the values only of the reports the user may read."""
+
     list_display = ("__str__", "period", "agency", "city", "status", "is_historical", "as_of")
     list_filter = ("programme", "period", "agency", "city", "status", "is_historical")
     inlines = [ValueInline]
+    content_fields = ("narrative_es", "narrative_en", "return_reason", "source")
+
+    def _shows_content(self, request: HttpRequest, obj: ProgressReport | None) -> bool:
+        return obj is None or shows_report_content(request.user, obj)
+
+    def get_exclude(self, request: HttpRequest, obj: Any = None) -> Any:
+        if self._shows_content(request, obj):
+            return super().get_exclude(request, obj)
+        return self.content_fields
+
+    def get_inlines(self, request: HttpRequest, obj: Any) -> Any:
+        return super().get_inlines(request, obj) if self._shows_content(request, obj) else []
 
 
 @admin.register(IndicatorSupersession)

@@ -1,10 +1,15 @@
 from typing import Any
 
 from django.contrib import admin
+from django.contrib.admin.models import ADDITION, LogEntry
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
-from django.db.models import Q, QuerySet
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import CharField, Exists, OuterRef, Q, QuerySet
+from django.db.models.functions import Cast
 from django.http import HttpRequest
+from django.utils.text import capfirst
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from .admin_scoping import (
@@ -101,8 +106,48 @@ class ProgrammeAdmin(ProgrammeScopedAdmin):
         return ("code",) if obj is not None and not request.user.is_superuser else ()  # type: ignore[union-attr]
 
 
+def _unread_deliverables(user: Any) -> set[str]:
+    """How the delete page names the deliverables of reports the user may not read (a draft's
+    are its agency's: DESIGN §3.3)."""
+    from indicators.admin import reports_shown_to
+    from indicators.models import Deliverable
+
+    programmes = administered_programmes(user)
+    hidden = (
+        Deliverable.objects.filter(programme__in=programmes, report__isnull=False)
+        .exclude(reports_shown_to(user, "report__"))
+        .select_related("activity")
+    )
+    kind = capfirst(Deliverable._meta.verbose_name)
+    return {f"{kind}: {deliverable}" for deliverable in hidden}
+
+
+def _masked(items: list[Any], hidden: set[str], label: str) -> list[Any]:
+    """The delete page's nested list, with each hidden entry replaced by ``label``."""
+    out: list[Any] = []
+    for item in items:
+        if isinstance(item, list):
+            out.append(_masked(item, hidden, label))
+        else:
+            out.append(label if item in hidden else item)
+    return out
+
+
+class CascadeAdmin(ProgrammeScopedAdmin):
+    """An outcome, output or activity takes its deliverables along when deleted; the page that
+    asks for confirmation lists them, but not the titles of those in reports the user may not
+    read."""
+
+    def get_deleted_objects(self, objs: Any, request: HttpRequest) -> Any:
+        to_delete, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        if not request.user.is_superuser:  # type: ignore[union-attr]
+            label = gettext("Deliverable of a report you may not read")
+            to_delete = _masked(to_delete, _unread_deliverables(request.user), label)
+        return to_delete, counts, perms_needed, protected
+
+
 @admin.register(Outcome)
-class OutcomeAdmin(ProgrammeScopedAdmin):
+class OutcomeAdmin(CascadeAdmin):
     list_display = ("code", "programme", "title_es")
     list_filter = ("programme",)
     search_fields = ("code", "title_es", "title_en")
@@ -110,7 +155,7 @@ class OutcomeAdmin(ProgrammeScopedAdmin):
 
 
 @admin.register(Output)
-class OutputAdmin(ProgrammeScopedAdmin):
+class OutputAdmin(CascadeAdmin):
     list_display = ("code", "programme", "outcome", "title_es")
     list_filter = ("programme", "outcome", "cities")
     search_fields = ("code", "title_es", "title_en")
@@ -119,7 +164,7 @@ class OutputAdmin(ProgrammeScopedAdmin):
 
 
 @admin.register(Activity)
-class ActivityAdmin(ProgrammeScopedAdmin):
+class ActivityAdmin(CascadeAdmin):
     list_display = ("code", "country", "output", "lead_agency", "city", "status")
     list_filter = ("programme", "output", "country", "lead_agency", "status")
     search_fields = ("code", "description_es", "description_en")
@@ -160,29 +205,45 @@ class AuditEventAdmin(ReadOnlyScopedAdmin):
 User = get_user_model()
 
 
+def _created_by(user: Any) -> Exists:
+    """Accounts this user added through the admin (its log is the only record of who created
+    an account)."""
+    return Exists(
+        LogEntry.objects.filter(
+            user=user,
+            action_flag=ADDITION,
+            content_type=ContentType.objects.get_for_model(User),
+            object_id=Cast(OuterRef("pk"), CharField()),
+        )
+    )
+
+
 def users_visible_to(user: Any) -> QuerySet:
-    """A programme admin sees the members of their programmes and accounts with no membership
-    yet (so they can add people); never superusers nor other programmes' people."""
+    """A programme admin sees the members of their programmes and the accounts they added
+    themselves that have no membership yet (so they can give them one); never superusers,
+    other programmes' people, nor anybody else's account without a membership (another
+    programme's new person, a donor removed from a programme)."""
     qs = User.objects.all()
     if user.is_superuser:
         return qs
     programmes = administered_programmes(user)
-    return (
-        qs.filter(is_superuser=False)
-        .filter(Q(memberships__programme__in=programmes) | Q(memberships__isnull=True))
-        .distinct()
-    )
+    members = qs.filter(memberships__programme__in=programmes).values("pk")
+    added_by_them = qs.filter(memberships__isnull=True).filter(_created_by(user)).values("pk")
+    return qs.filter(is_superuser=False).filter(Q(pk__in=members) | Q(pk__in=added_by_them))
 
 
 def user_is_manageable_by(target: Any, user: Any) -> bool:
     """A programme admin may edit an account only when every membership it has lies in a
-    programme they administer (otherwise they could reset another programme's passwords)."""
+    programme they administer (otherwise they could reset another programme's passwords), or,
+    when it has none, when they added it themselves."""
     if user.is_superuser:
         return True
     if target.is_superuser or (target.is_staff and target.pk != user.pk):
         return False
-    programmes = set(administered_programmes(user).values_list("pk", flat=True))
     theirs = set(target.memberships.values_list("programme_id", flat=True))
+    if not theirs:
+        return User.objects.filter(pk=target.pk).filter(_created_by(user)).exists()
+    programmes = set(administered_programmes(user).values_list("pk", flat=True))
     return theirs <= programmes
 
 

@@ -1,10 +1,12 @@
 """Operations pages (issue 8): the jobs that failed, for superusers and programme admins.
 
 /ops/jobs/ lists failed Celery tasks (recorded by ``monitoring.signals``), failed export jobs
-and engine runs that failed or never finished, with filters, and offers the actions that are
-safe to repeat: send an idempotent task again, queue a failed export again, recompute the
-indicators still waiting for it. Programme admins see the export jobs of their programmes;
-the tasks and engine runs concern the whole site. Anybody else gets a 403."""
+(and those whose worker stopped) and engine runs that failed or never finished, with filters,
+and offers the actions that are safe to repeat: send an idempotent task again, queue a failed
+export again, recompute the indicators still waiting for it. A programme admin sees, and sends
+again, only what belongs to their programmes: the export jobs, and the tasks whose arguments
+named one of them; tasks and engine runs of the whole site are for superusers. Anybody else
+gets a 403; a task or job out of one's reach is a 404."""
 
 import datetime as dt
 import importlib
@@ -47,6 +49,7 @@ RETRYABLE = {
     "indicators.tasks.recompute_all": True,  # True: superusers only
     "indicators.tasks.recompute_unit": False,  # a unit done already is passed over
     "indicators.tasks.finish_recompute_run": False,  # finishes a run once
+    "monitoring.exports.tasks.clean_export_jobs": False,  # deletes what is old; marks once
 }
 SHOW = {
     "all": gettext_lazy("everything"),
@@ -80,6 +83,14 @@ def administered_programmes(user: User) -> QuerySet[Programme]:
     return Programme.objects.filter(
         memberships__user=user, memberships__role=Membership.Role.ADMIN
     ).distinct()
+
+
+def failed_tasks_for(user: User) -> QuerySet[FailedTask]:
+    """Every failed task for a superuser; for a programme admin, those that worked for one
+    of their programmes (a task of the whole site names none)."""
+    if user.is_superuser:
+        return FailedTask.objects.all()
+    return FailedTask.objects.filter(programme__in=administered_programmes(user))
 
 
 def can_retry_task(user: Viewer, task: FailedTask) -> bool:
@@ -124,19 +135,24 @@ class Filters:
         return self.show in ("all", what)
 
 
-def failed_tasks(filters: Filters) -> list[FailedTask]:
-    tasks = FailedTask.objects.select_related("retried_by")
+def failed_tasks(filters: Filters, user: User) -> list[FailedTask]:
+    tasks = failed_tasks_for(user).select_related("retried_by", "programme")
     if (cutoff := filters.cutoff()) is not None:
         tasks = tasks.filter(failed_at__gte=cutoff)
     if filters.task:
         tasks = tasks.filter(task_name=filters.task)
+    if filters.programme:
+        tasks = tasks.filter(programme__code=filters.programme)
     return list(tasks[:LIMIT])
 
 
 def failed_exports(filters: Filters, programmes: QuerySet[Programme]) -> list[ExportJob]:
-    jobs = ExportJob.objects.filter(
-        status=ExportJob.Status.FAILED, programme__in=programmes
-    ).select_related("programme", "requested_by")
+    """Failed jobs, and jobs whose worker stopped (still marked running past the timeout)."""
+    jobs = (
+        ExportJob.objects.failed_or_stalled()
+        .filter(programme__in=programmes)
+        .select_related("programme", "requested_by")
+    )
     if (cutoff := filters.cutoff()) is not None:
         jobs = jobs.filter(created_at__gte=cutoff)
     if filters.programme:
@@ -144,8 +160,11 @@ def failed_exports(filters: Filters, programmes: QuerySet[Programme]) -> list[Ex
     return list(jobs.order_by("-created_at", "-id")[:LIMIT])
 
 
-def failed_runs(filters: Filters) -> list[RecomputeRun]:
-    """Runs that recorded an error, and runs that started long ago and never finished."""
+def failed_runs(filters: Filters, user: User) -> list[RecomputeRun]:
+    """Runs that recorded an error, and runs that started long ago and never finished. A run
+    covers the whole site (no programme of its own): superusers only."""
+    if not user.is_superuser:
+        return []
     stale = timezone.now() - STALE_RUN
     runs = RecomputeRun.objects.filter(ok=False).filter(
         Q(finished_at__isnull=False) | Q(started_at__lt=stale)
@@ -172,18 +191,19 @@ def jobs(request: HttpRequest) -> HttpResponse:
     user = _operator(request)
     filters = Filters.from_query(request)
     programmes = administered_programmes(user)
-    tasks = failed_tasks(filters) if filters.shows("tasks") else []
+    tasks = failed_tasks(filters, user) if filters.shows("tasks") else []
     context = {
         "filters": filters,
         "show_choices": SHOW.items(),
         "since_choices": SINCE.items(),
-        "task_names": FailedTask.objects.order_by("task_name")
+        "task_names": failed_tasks_for(user)
+        .order_by("task_name")
         .values_list("task_name", flat=True)
         .distinct(),
         "programmes": programmes.order_by("code"),
         "tasks": [(t, can_retry_task(user, t)) for t in tasks],
         "exports": failed_exports(filters, programmes) if filters.shows("exports") else [],
-        "runs": failed_runs(filters) if filters.shows("runs") else [],
+        "runs": failed_runs(filters, user) if filters.shows("runs") else [],
         "engine": engine_state(),
     }
     return render(request, "ops/jobs.html", context)
@@ -244,7 +264,7 @@ def _report_failure(request: HttpRequest, error: Exception) -> None:
 @require_POST
 def retry_task(request: HttpRequest, task_id: int) -> HttpResponse:
     user = _operator(request)
-    task = get_object_or_404(FailedTask, pk=task_id)
+    task = get_object_or_404(failed_tasks_for(user), pk=task_id)
     if not can_retry_task(user, task):
         raise PermissionDenied
     claimed = FailedTask.objects.filter(pk=task.pk, retried_at__isnull=True).update(
@@ -267,10 +287,8 @@ def retry_task(request: HttpRequest, task_id: int) -> HttpResponse:
 def retry_export(request: HttpRequest, job_id: int) -> HttpResponse:
     user = _operator(request)
     job = get_object_or_404(
-        ExportJob,
+        ExportJob.objects.failed_or_stalled().filter(programme__in=administered_programmes(user)),
         pk=job_id,
-        status=ExportJob.Status.FAILED,
-        programme__in=administered_programmes(user),
     )
     export_job_requeue(job=job)
     messages.success(request, _("The export job was queued again."))
@@ -278,18 +296,23 @@ def retry_export(request: HttpRequest, job_id: int) -> HttpResponse:
 
 
 def export_job_requeue(*, job: ExportJob) -> None:
-    """A failed job back in the queue, started once this commits; the job claims itself
-    from ``queued`` as usual, so a second delivery does nothing."""
+    """A failed job (or one whose worker stopped) back in the queue, started once this
+    commits; the job claims itself from ``queued`` as usual, so a second delivery does
+    nothing."""
     from .exports.tasks import run_export_job
 
     with transaction.atomic():
-        requeued = ExportJob.objects.filter(pk=job.pk, status=ExportJob.Status.FAILED).update(
-            status=ExportJob.Status.QUEUED,
-            error="",
-            file="",
-            rows_done=0,
-            started_at=None,
-            finished_at=None,
+        requeued = (
+            ExportJob.objects.failed_or_stalled()
+            .filter(pk=job.pk)
+            .update(
+                status=ExportJob.Status.QUEUED,
+                error="",
+                file="",
+                rows_done=0,
+                started_at=None,
+                finished_at=None,
+            )
         )
         if not requeued:
             return

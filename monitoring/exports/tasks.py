@@ -2,7 +2,11 @@
 (a second delivery finds it taken and does nothing), the file is written to a temporary file
 while ``rows_done`` follows it, and only a complete file is saved to storage and offered. Any
 failure marks the job failed with a message the requester can act on; nothing half-written
-is ever offered."""
+is ever offered.
+
+A job whose worker died stays "running": past ``EXPORT_JOB_TIMEOUT`` seconds it is shown as
+failed at once, and the periodic ``clean_export_jobs`` marks it so; the same task deletes the
+jobs (and their files) older than ``EXPORT_JOB_KEEP_DAYS`` days."""
 
 import datetime as dt
 import logging
@@ -16,6 +20,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from monitoring.models import ExportJob
+from monitoring.models.tokens import STALLED_ERROR, export_job_setting
 
 from .registry import EXPORTS, FORMATS, REFUSALS, ExportRun, refusal
 from .stamp import ExportStamp, export_stamp
@@ -153,3 +158,55 @@ def _fail(job: ExportJob, message: str) -> None:
 def run_export_job(job_id: int) -> None:
     """Build one export job's file (safe to deliver twice: the second finds it taken)."""
     export_job_run(job_id=job_id)
+
+
+# ---- housekeeping -----------------------------------------------------------------------------
+
+
+def export_jobs_fail_stalled(*, now: dt.datetime | None = None) -> int:
+    """Mark failed the jobs still running past the timeout (their worker died), each with the
+    message in its requester's language. A worker that was only slow finds its job no longer
+    running and offers nothing. Returns how many were marked."""
+    now = now or timezone.now()
+    stalled = ExportJob.objects.stalled(now)
+    marked = 0
+    for language in set(stalled.values_list("language", flat=True)):
+        with translation.override(language):
+            message = str(STALLED_ERROR)
+        marked += stalled.filter(language=language).update(
+            status=Status.FAILED, error=message, file="", finished_at=now
+        )
+    return marked
+
+
+def export_jobs_delete_old(*, now: dt.datetime | None = None) -> int:
+    """Delete the jobs requested more than ``EXPORT_JOB_KEEP_DAYS`` days ago, and their files
+    once that commits. Returns how many jobs were deleted."""
+    keep = dt.timedelta(days=export_job_setting("EXPORT_JOB_KEEP_DAYS"))
+    cutoff = (now or timezone.now()) - keep
+    storage = ExportJob._meta.get_field("file").storage
+    with transaction.atomic():
+        old = ExportJob.objects.filter(created_at__lt=cutoff)
+        names = [name for name in old.values_list("file", flat=True) if name]
+        deleted, _by_model = old.delete()
+
+        def delete_files() -> None:
+            for name in names:
+                try:
+                    storage.delete(name)
+                except OSError:  # the next file is still worth deleting
+                    log.warning("could not delete export file %s", name, exc_info=True)
+
+        transaction.on_commit(delete_files)
+    return deleted
+
+
+def export_jobs_clean(*, now: dt.datetime | None = None) -> tuple[int, int]:
+    """The periodic housekeeping: (stalled jobs marked failed, old jobs deleted)."""
+    return export_jobs_fail_stalled(now=now), export_jobs_delete_old(now=now)
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def clean_export_jobs() -> tuple[int, int]:
+    """Hourly (``CELERY_BEAT_SCHEDULE``): safe to run twice, the second finds nothing to do."""
+    return export_jobs_clean()

@@ -1,10 +1,13 @@
 """The export page (DESIGN §8): each export the viewer may run, with its formats and filters
 and the stamp of the figures; small exports download at once (CSV streamed), large ones
 become a background job with a page of its own that follows its progress and offers the
-file when it is ready. Only the requester and the programme's admins see a job."""
+file when it is ready. Only the requester and the programme's admins see a job. A job whose
+worker stopped (running past ``EXPORT_JOB_TIMEOUT``) is shown as failed, with a link that
+starts it again."""
 
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 from django import forms
 from django.contrib.auth.decorators import login_required
@@ -244,30 +247,42 @@ def _rows_text(job: ExportJob) -> str:
 def _job_row(job: ExportJob) -> dict[str, Any]:
     export = EXPORTS.get(job.kind)
     fmt = FORMATS.get(job.fmt)
+    status = job.shown_status
     return {
         "job": job,
         "label": export.label if export else job.kind,
         "format": fmt.label if fmt else job.fmt,
         "url": reverse("exports:job", args=[job.programme.code, job.pk]),
+        "status": status,
+        "status_label": str(Status(status).label),
     }
 
 
+def restart_url(job: ExportJob) -> str:
+    """The export page with this job's export and filters chosen again."""
+    query = urlencode({k: v for k, v in job_filters(job).items() if v not in (None, "")})
+    url = reverse("exports:page", args=[job.programme.code])
+    return f"{url}?{query}#export-{job.kind}" if query else f"{url}#export-{job.kind}"
+
+
 def job_state(job: ExportJob) -> dict[str, Any]:
-    """What the job page shows, and what its script polls."""
+    """What the job page shows, and what its script polls. A job whose worker stopped is
+    failed, whatever its row still says."""
     code = job.programme.code
-    done = job.status == Status.DONE and bool(job.file)
+    status = job.shown_status
+    done = status == Status.DONE and bool(job.file)
     return {
         "id": job.pk,
-        "status": job.status,
-        "status_label": job.get_status_display(),
+        "status": status,
+        "status_label": str(Status(status).label),
         "rows_done": job.rows_done,
         "rows_total": job.rows_total,
         "rows_text": _rows_text(job),
         "percent": job.percent,
-        "finished": job.status in (Status.DONE, Status.FAILED),
+        "finished": status in (Status.DONE, Status.FAILED),
         "download_url": reverse("exports:job_download", args=[code, job.pk]) if done else None,
         "filename": job.filename if done else "",
-        "error": job.error if job.status == Status.FAILED else "",
+        "error": job.shown_error,
     }
 
 
@@ -282,6 +297,7 @@ def job_detail(request: HttpRequest, code: str, job_id: int) -> HttpResponse:
         "job": job,
         "row": _job_row(job),
         "state": job_state(job),
+        "restart_url": restart_url(job),
         "filters": filters,
         "stamp": stamp.sentence() if stamp else "",
     }

@@ -1,10 +1,14 @@
 """Background jobs that failed for good (issue 8, operations): every Celery task whose last
 attempt raised, recorded by the ``task_failure`` signal (``monitoring.signals``) so that an
-administrator sees it on /ops/jobs/ and can send it again when that is safe."""
+administrator sees it on /ops/jobs/ and can send it again when that is safe. A failure whose
+arguments name one programme (an export job, a programme's budget, indicators of one
+programme) records it, so that programme's admins see it; any other is for superusers only."""
 
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from .programme import Programme
 
 
 class FailedTask(models.Model):
@@ -16,6 +20,15 @@ class FailedTask(models.Model):
     args = models.JSONField(_("arguments"), default=list, blank=True)
     kwargs = models.JSONField(_("keyword arguments"), default=dict, blank=True)
     args_summary = models.CharField(_("arguments in short"), max_length=300, blank=True)
+    programme = models.ForeignKey(
+        Programme,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("programme"),
+        help_text=_("The programme the task worked for; empty when it concerns the whole site."),
+    )
     exception = models.TextField(_("error"))
     traceback = models.TextField(_("traceback"), blank=True)
     retries = models.PositiveIntegerField(_("retries"), default=0)

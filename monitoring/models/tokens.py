@@ -2,7 +2,10 @@
 
 A token is shown once, when it is issued; only its SHA-256 digest is stored (the key is 256
 random bits, so a slow password hash adds nothing). A token belongs to a user, works for one
-programme, reads or also writes, expires, and can be revoked; its last use is recorded."""
+programme, reads or also writes, expires, and can be revoked; its last use is recorded.
+
+An export job running for longer than ``EXPORT_JOB_TIMEOUT`` seconds lost its worker (a live
+one finishes well before): it is shown as failed and can be started again."""
 
 import datetime as dt
 import hashlib
@@ -116,6 +119,34 @@ class ApiToken(models.Model):
             )
 
 
+# What a job whose worker stopped says (on its page, the requester's list and /ops/jobs/).
+STALLED_ERROR = _("The worker preparing this export stopped before it was done. Start it again.")
+
+
+def export_job_setting(name: str) -> int:
+    """``EXPORT_JOB_TIMEOUT`` or ``EXPORT_JOB_KEEP_DAYS`` (set by the ops part of the
+    settings when they load)."""
+    return int(getattr(settings, name))
+
+
+def stalled_before(now: dt.datetime | None = None) -> dt.datetime:
+    """A job still running that started before this moment has lost its worker."""
+    timeout = export_job_setting("EXPORT_JOB_TIMEOUT")
+    return (now or timezone.now()) - dt.timedelta(seconds=timeout)
+
+
+class ExportJobQuerySet(models.QuerySet):
+    def stalled(self, now: dt.datetime | None = None) -> "ExportJobQuerySet":
+        """Jobs still marked running past the timeout: their worker died."""
+        return self.filter(status="running", started_at__lt=stalled_before(now))
+
+    def failed_or_stalled(self, now: dt.datetime | None = None) -> "ExportJobQuerySet":
+        """Jobs that will not finish by themselves: the ones to start again."""
+        return self.filter(
+            Q(status="failed") | Q(status="running", started_at__lt=stalled_before(now))
+        )
+
+
 class ExportJob(models.Model):
     """A large export built by a worker: who asked, what, how far it got, and the file."""
 
@@ -150,6 +181,8 @@ class ExportJob(models.Model):
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
 
+    objects = ExportJobQuerySet.as_manager()
+
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name = _("export job")
@@ -157,6 +190,25 @@ class ExportJob(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind}.{self.fmt} {self.get_status_display()}"
+
+    @property
+    def is_stalled(self) -> bool:
+        return (
+            self.status == self.Status.RUNNING
+            and self.started_at is not None
+            and self.started_at < stalled_before()
+        )
+
+    @property
+    def shown_status(self) -> str:
+        """The status as people are told it: a stalled job has failed."""
+        return self.Status.FAILED if self.is_stalled else self.status
+
+    @property
+    def shown_error(self) -> str:
+        if self.is_stalled:
+            return str(STALLED_ERROR)
+        return self.error if self.status == self.Status.FAILED else ""
 
     @property
     def percent(self) -> int | None:

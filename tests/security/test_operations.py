@@ -8,10 +8,12 @@ import io
 import json
 import logging
 import socket
+from types import SimpleNamespace
 
 import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ImproperlyConfigured
 from django.db import OperationalError, connections
 from django.test import Client, override_settings
 from django.utils import timezone
@@ -21,9 +23,10 @@ from indicators.models import Indicator, RecomputeRequest, RecomputeRun
 from monitoring import health
 from monitoring.celery import app as celery_app
 from monitoring.logging import ContextFilter, JsonFormatter, logging_config
-from monitoring.models import ExportJob, FailedTask, Programme
+from monitoring.models import ExportJob, FailedTask, Outcome, Programme
 from monitoring.settings import base as base_settings
 from monitoring.settings.parts import ops as ops_settings
+from monitoring.signals import record_task_failure
 from tests.indicators.test_real_worker import reset_connections
 
 pytestmark = pytest.mark.django_db
@@ -255,7 +258,7 @@ def test_with_redis_the_cache_forgives_and_postgres_connects_with_a_timeout(monk
     cache = s["CACHES"]["default"]
     assert cache["BACKEND"] == "monitoring.degrade.ForgivingRedisCache"
     assert cache["OPTIONS"] == {"socket_connect_timeout": 1, "socket_timeout": 1}
-    assert s["DATABASES"]["default"]["OPTIONS"]["connect_timeout"] == 2
+    assert s["DATABASES"]["default"]["OPTIONS"]["connect_timeout"] == 10
     assert s["CELERY_BROKER_TRANSPORT_OPTIONS"]["socket_connect_timeout"] == 2
     assert logging_config("plain")["handlers"]["console"]["filters"] == ["context"]
 
@@ -281,10 +284,13 @@ def other_programme(ciudades):
     )
 
 
-def failed_task(name="indicators.tasks.recompute_indicators", *, days_ago=0, args=None):
+def failed_task(
+    name="indicators.tasks.recompute_indicators", *, days_ago=0, args=None, programme=None
+):
     return FailedTask.objects.create(
         task_id=f"id-{name}-{days_ago}",
         task_name=name,
+        programme=programme,
         args=args if args is not None else [[1, 2]],
         args_summary="[1, 2]",
         exception="OperationalError: the database system is shutting down",
@@ -338,10 +344,12 @@ def test_anonymous_visitors_are_sent_to_sign_in(client):
     assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
 
 
-def test_a_programme_admin_sees_tasks_runs_and_the_exports_of_their_programmes_only(
+def test_a_programme_admin_sees_the_tasks_and_exports_of_their_programmes_only(
     client, programme_admin, ciudades, other_programme, rco_viewer
 ):
-    task = failed_task()
+    task = failed_task(programme=ciudades)
+    foreign_task = failed_task("budgets.tasks.recompute_budget", programme=other_programme)
+    site_task = failed_task("indicators.tasks.sweep_pending", args=[])
     own = failed_export(ciudades, rco_viewer)
     foreign = failed_export(other_programme, rco_viewer)
     crashed = RecomputeRun.objects.create(
@@ -362,12 +370,42 @@ def test_a_programme_admin_sees_tasks_runs_and_the_exports_of_their_programmes_o
     page = response.content.decode()
     assert f'id="task-{task.pk}"' in page
     assert "the database system is shutting down" in page
+    assert f'id="task-{foreign_task.pk}"' not in page  # another programme's
+    assert f'id="task-{site_task.pk}"' not in page  # the whole site's: superusers only
+    assert "budgets.tasks.recompute_budget" not in page  # not even in the task filter
     assert "Traceback (most recent" not in page  # superusers only
     assert f'id="export-{own.pk}"' in page and f'id="export-{foreign.pk}"' not in page
-    assert f'id="run-{crashed.pk}"' in page and "server closed the connection" in page
-    assert f'id="run-{killed.pk}"' in page and "did not finish" in page
-    assert f'id="run-{running.pk}"' not in page  # still running, not failed
+    for run in (crashed, killed, running):  # engine runs are the whole site's
+        assert f'id="run-{run.pk}"' not in page
+    assert "server closed the connection" not in page
+    assert "Engine runs concern the whole site: superusers follow them." in page
     assert "Full recompute" not in page  # superusers only
+
+
+def test_a_superuser_sees_every_task_and_the_engine_runs(
+    client, superuser, ciudades, other_programme
+):
+    tasks = [
+        failed_task(programme=ciudades),
+        failed_task("budgets.tasks.recompute_budget", programme=other_programme),
+        failed_task("indicators.tasks.sweep_pending", args=[]),
+    ]
+    crashed = RecomputeRun.objects.create(
+        kind="indicators", started_at=timezone.now(), finished_at=timezone.now(), error="gone"
+    )
+    killed = RecomputeRun.objects.create(
+        kind="full", started_at=timezone.now() - dt.timedelta(hours=1)
+    )
+    running = RecomputeRun.objects.create(kind="indicators", started_at=timezone.now())
+    client.force_login(superuser)
+    page = client.get("/ops/jobs/").content.decode()
+    for task in tasks:
+        assert f'id="task-{task.pk}"' in page
+    assert f'id="run-{crashed.pk}"' in page and f'id="run-{killed.pk}"' in page
+    assert "did not finish" in page
+    assert f'id="run-{running.pk}"' not in page  # still running, not failed
+    only_otro = client.get("/ops/jobs/", {"programme": "OTRO", "show": "tasks"}).content.decode()
+    assert f'id="task-{tasks[1].pk}"' in only_otro and f'id="task-{tasks[0].pk}"' not in only_otro
 
 
 def test_a_superuser_sees_every_programme_and_the_traceback(
@@ -385,9 +423,9 @@ def test_a_superuser_sees_every_programme_and_the_traceback(
 def test_filters_by_kind_time_task_and_programme(
     client, programme_admin, ciudades, rco_viewer, superuser, other_programme
 ):
-    recent = failed_task()
-    old = failed_task(days_ago=3)
-    other = failed_task("budgets.tasks.recompute_budget", args=[1])
+    recent = failed_task(programme=ciudades)
+    old = failed_task(days_ago=3, programme=ciudades)
+    other = failed_task("budgets.tasks.recompute_budget", args=[1], programme=ciudades)
     job = failed_export(ciudades, rco_viewer)
     foreign = failed_export(other_programme, rco_viewer)
     client.force_login(programme_admin)
@@ -414,7 +452,7 @@ def test_filters_by_kind_time_task_and_programme(
 def test_sending_an_idempotent_task_again_runs_it_once(client, programme_admin, ciudades):
     indicator = Indicator.objects.filter(programme=ciudades).first()
     RecomputeRequest.objects.create(indicator=indicator, requested_at=timezone.now())
-    task = failed_task(args=[[indicator.pk]])
+    task = failed_task(args=[[indicator.pk]], programme=ciudades)
     client.force_login(programme_admin)
     runs = RecomputeRun.objects.count()
 
@@ -435,15 +473,17 @@ def test_sending_an_idempotent_task_again_runs_it_once(client, programme_admin, 
     assert "sent again on" in page and "admin" in page
 
 
-def test_a_task_not_safe_to_repeat_has_no_button_and_is_refused(client, programme_admin, superuser):
-    unknown = failed_task("monitoring.exports.tasks.run_export_job", args=[5])
+def test_a_task_not_safe_to_repeat_has_no_button_and_is_refused(
+    client, programme_admin, superuser, ciudades
+):
+    unknown = failed_task("monitoring.exports.tasks.run_export_job", args=[5], programme=ciudades)
     heavy = failed_task("indicators.tasks.recompute_all", args=[])
     client.force_login(programme_admin)
     page = client.get("/ops/jobs/").content.decode()
     assert f"/ops/jobs/tasks/{unknown.pk}/retry/" not in page
     assert "not safe to repeat from here" in page
     assert client.post(f"/ops/jobs/tasks/{unknown.pk}/retry/").status_code == 403
-    assert client.post(f"/ops/jobs/tasks/{heavy.pk}/retry/").status_code == 403  # superusers
+    assert client.post(f"/ops/jobs/tasks/{heavy.pk}/retry/").status_code == 404  # superusers
     assert client.post("/ops/jobs/recompute-all/").status_code == 403
     assert client.get(f"/ops/jobs/tasks/{heavy.pk}/retry/").status_code == 405
     client.force_login(superuser)
@@ -486,6 +526,114 @@ def test_a_task_the_broker_does_not_take_can_be_sent_again_later(client, superus
     assert (task.retried_at, task.retried_by) == (None, None)
     assert "the broker is not answering" in pending.content.decode()
     assert RecomputeRequest.objects.filter(indicator=indicator).exists()  # for the sweep
+
+
+def record(name: str, args: list, kwargs: dict | None = None) -> FailedTask:
+    """What the ``task_failure`` signal writes for a task of this name and arguments."""
+    sender = SimpleNamespace(name=name, request=SimpleNamespace(retries=0, hostname="w"))
+    record_task_failure(
+        sender=sender, task_id=f"t-{name}", exception=ValueError("x"), args=args, kwargs=kwargs
+    )
+    return FailedTask.objects.get(task_id=f"t-{name}")
+
+
+def test_a_failure_records_the_programme_its_arguments_name(ciudades, other_programme, donor):
+    job = failed_export(other_programme, donor)
+    indicators = list(Indicator.objects.filter(programme=ciudades).values_list("pk", flat=True))
+    assert record("monitoring.exports.tasks.run_export_job", [job.pk]).programme == (
+        other_programme
+    )
+    by_keyword = record("budgets.tasks.recompute_budget", [], {"programme_id": ciudades.pk})
+    assert by_keyword.programme == ciudades
+    assert record("indicators.tasks.recompute_indicators", [indicators[:3]]).programme == ciudades
+
+
+def test_a_failure_of_the_whole_site_or_with_odd_arguments_names_no_programme(
+    ciudades, other_programme
+):
+    outcome = Outcome.objects.create(
+        programme=other_programme, code="X", title_es="x", title_en="x"
+    )
+    theirs = Indicator.objects.create(
+        programme=other_programme, code="X.1", level="outcome", outcome=outcome,
+        name_es="x", name_en="x",
+        measure="count", time_rule="sum", place_rule="sum", direction="increase",
+        target_kind="absolute",
+    )  # fmt: skip
+    ours = Indicator.objects.filter(programme=ciudades).first()
+    mixed = record("indicators.tasks.recompute_indicators", [[ours.pk, theirs.pk]])
+    assert mixed.programme is None  # two programmes: superusers only
+    assert record("indicators.tasks.recompute_all", []).programme is None
+    assert record("budgets.tasks.recompute_budget", [999_999]).programme is None
+    odd = record("monitoring.exports.tasks.run_export_job", [{"not": "an id"}])
+    assert odd.programme is None and odd.exception == "ValueError: x"  # still recorded
+
+
+def test_a_programme_admin_cannot_send_again_what_is_not_theirs(
+    client, programme_admin, ciudades, other_programme
+):
+    theirs = failed_task("budgets.tasks.recompute_budget", programme=other_programme)
+    site = failed_task("indicators.tasks.sweep_pending", args=[])
+    ours = failed_task("budgets.tasks.recompute_budget", args=[ciudades.pk], programme=ciudades)
+    client.force_login(programme_admin)
+    assert client.post(f"/ops/jobs/tasks/{theirs.pk}/retry/").status_code == 404
+    assert client.post(f"/ops/jobs/tasks/{site.pk}/retry/").status_code == 404
+    for task in (theirs, site):
+        task.refresh_from_db()
+        assert (task.retried_at, task.retried_by) == (None, None)
+    assert client.post(f"/ops/jobs/tasks/{ours.pk}/retry/").status_code == 302
+    ours.refresh_from_db()
+    assert ours.retried_by == programme_admin
+
+
+def test_a_superuser_sends_again_a_task_of_the_whole_site(client, superuser):
+    site = failed_task("indicators.tasks.sweep_pending", args=[])
+    client.force_login(superuser)
+    assert client.post(f"/ops/jobs/tasks/{site.pk}/retry/").status_code == 302
+    site.refresh_from_db()
+    assert site.retried_by == superuser
+
+
+def test_an_export_whose_worker_stopped_is_listed_and_queued_again(
+    client,
+    programme_admin,
+    ciudades,
+    rco_viewer,
+    settings,
+    django_capture_on_commit_callbacks,
+):
+    settings.EXPORT_JOB_TIMEOUT = 600
+    started = timezone.now() - dt.timedelta(seconds=601)
+    stalled = ExportJob.objects.create(
+        programme=ciudades, requested_by=rco_viewer, kind="results", fmt="csv",
+        status=ExportJob.Status.RUNNING, started_at=started, rows_done=40, rows_total=100,
+    )  # fmt: skip
+    alive = ExportJob.objects.create(
+        programme=ciudades, requested_by=rco_viewer, kind="results", fmt="csv",
+        status=ExportJob.Status.RUNNING, started_at=timezone.now() - dt.timedelta(seconds=599),
+    )  # fmt: skip
+    client.force_login(programme_admin)
+    page = client.get("/ops/jobs/", {"show": "exports"}).content.decode()
+    assert f'id="export-{stalled.pk}"' in page and f'id="export-{alive.pk}"' not in page
+    assert "The worker preparing this export stopped before it was done. Start it again." in page
+    assert client.post(f"/ops/jobs/exports/{alive.pk}/retry/").status_code == 404  # running
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"/ops/jobs/exports/{stalled.pk}/retry/")
+    assert response.status_code == 302
+    stalled.refresh_from_db()
+    assert (stalled.status, stalled.error) == ("done", "")
+    assert stalled.file.name
+
+
+def test_the_export_job_settings_have_defaults_and_refuse_nonsense(monkeypatch):
+    s = _settings_with(monkeypatch)
+    assert (s["EXPORT_JOB_TIMEOUT"], s["EXPORT_JOB_KEEP_DAYS"]) == (1800, 7)
+    clean = s["CELERY_BEAT_SCHEDULE"]["clean-export-jobs"]
+    assert clean == {"task": "monitoring.exports.tasks.clean_export_jobs", "schedule": 3600.0}
+    s = _settings_with(monkeypatch, EXPORT_JOB_TIMEOUT="600", EXPORT_JOB_KEEP_DAYS="30")
+    assert (s["EXPORT_JOB_TIMEOUT"], s["EXPORT_JOB_KEEP_DAYS"]) == (600, 30)
+    with pytest.raises(ImproperlyConfigured, match="EXPORT_JOB_KEEP_DAYS must be a positive"):
+        _settings_with(monkeypatch, EXPORT_JOB_KEEP_DAYS="0")
 
 
 def test_a_failed_export_is_queued_again_and_built(
