@@ -118,6 +118,13 @@ class ProgrammeScopedAdmin(admin.ModelAdmin):
             field.queryset = limit_to_programmes(field.queryset, request.user)  # type: ignore[arg-type]
         return field
 
+    def formfield_for_manytomany(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        """The outcomes, outputs, indicators… offered are those of the admin's programmes."""
+        field = super().formfield_for_manytomany(db_field, request, **kwargs)
+        if field is not None and getattr(field, "queryset", None) is not None:
+            field.queryset = limit_to_programmes(field.queryset, request.user)
+        return field
+
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         if not self._may_touch(request, obj):
             raise PermissionDenied

@@ -16,6 +16,8 @@ urlpatterns = [
     ),
     path("s/", include(("surveys.public_urls", "survey_public"))),
     path("programmes/<str:code>/reports/", include(("indicators.report_urls", "reports"))),
+    path("programmes/<str:code>/knowledge/", include(("knowledge.urls", "knowledge"))),
+    path("programmes/<str:code>/governance/", include(("governance.urls", "governance"))),
     path("programmes/<str:code>/exports/", include(("monitoring.exports.urls", "exports"))),
     path("programmes/<str:code>/", include(("indicators.activity_urls", "activities"))),
     path("programmes/<str:code>/", include(("indicators.urls", "dashboards"))),

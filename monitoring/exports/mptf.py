@@ -34,6 +34,8 @@ from docx.table import Table, _Cell
 
 from budgets.models import BudgetFigure
 from budgets.selectors import Where, budget_figures, execution_row, execution_rows, pick, timeline
+from governance.selectors import RiskRow
+from governance.selectors import risk_rows as governance_risk_rows
 from indicators.models import Indicator, IndicatorSupersession, QualityIssue, Rollup, Status
 from indicators.quality_text import Names, describe
 from indicators.selectors.results import ALL, LOP, RESULT_COLUMNS, ResultQuery, result_rows
@@ -95,20 +97,10 @@ def years_for(programme: Programme, year: int | None) -> list[ReportingYear]:
     return chosen
 
 
-@dataclass(frozen=True)
-class RiskRow:
-    risk: str
-    likelihood: str
-    impact: str
-    mitigation: str
-    owner: str
-
-
 def risk_rows(programme: Programme) -> list[RiskRow]:
-    """The programme's risk register for the "Risks" table. The platform keeps none yet; when
-    a risk model is added, return its rows here (in the active language) and the report
-    shows them instead of "No risks are recorded"."""
-    return []
+    """The programme's risk register for the "Risks" table, in the active language. The
+    report goes to the fund (a donor) whoever runs it, so only shareable risks."""
+    return governance_risk_rows(programme, access=None)
 
 
 # ---- figures -------------------------------------------------------------------------------
@@ -542,12 +534,14 @@ def _risks(doc: DocxDocument, programme: Programme) -> None:
         _paragraph(doc, _("No risks are recorded in the platform."))
         _prompt(doc, _("the main risks, their likelihood and impact, and the measures taken."))
         return
-    table = _table(doc, len(rows) + 1, 5)
-    header = [_("Risk"), _("Likelihood"), _("Impact"), _("Mitigation"), _("Responsible")]
-    _fill_row(table, 0, header)
+    header = [_("Code"), _("Risk"), _("Category"), _("Likelihood"), _("Impact")]
+    header += [_("Mitigation"), _("Responsible"), _("Status")]
+    table = _table(doc, len(rows) + 1, len(header))
+    _fill_row(table, 0, header, SMALL)
     _header_row(table, 0)
     for i, r in enumerate(rows, start=1):
-        _fill_row(table, i, [r.risk, r.likelihood, r.impact, r.mitigation, r.owner])
+        texts = [r.code, r.risk, r.category, r.likelihood, r.impact, r.mitigation, r.owner]
+        _fill_row(table, i, [*texts, r.status], SMALL)
 
 
 def _budget(doc: DocxDocument, programme: Programme, rows: list[dict[str, Any]]) -> None:

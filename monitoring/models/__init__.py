@@ -5,6 +5,7 @@ Invariants are database constraints (each with a message that names the rule) an
 rule spans tables, ``clean()``. Writes go through services; models hold no side effects."""
 
 from .access import AuditEvent, Membership
+from .followup import CLOSED_STATUSES, FollowUpAction, FollowUpStatus, open_and_overdue
 from .geography import Agency, City, Country
 from .jobs import FailedTask
 from .programme import (
@@ -20,6 +21,7 @@ from .tokens import ApiToken, ExportJob
 from .validators import code_validator, programme_code_validator
 
 __all__ = [
+    "CLOSED_STATUSES",
     "Activity",
     "Agency",
     "ApiToken",
@@ -28,6 +30,8 @@ __all__ = [
     "Country",
     "ExportJob",
     "FailedTask",
+    "FollowUpAction",
+    "FollowUpStatus",
     "Membership",
     "Outcome",
     "Output",
@@ -36,5 +40,6 @@ __all__ = [
     "ProgrammeCity",
     "ReportingPeriod",
     "code_validator",
+    "open_and_overdue",
     "programme_code_validator",
 ]

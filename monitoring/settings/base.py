@@ -34,6 +34,8 @@ INSTALLED_APPS = [
     "indicators",
     "budgets",
     "surveys",
+    "knowledge",
+    "governance",
 ]
 
 MIDDLEWARE = [
@@ -298,6 +300,16 @@ REPORT_APPROVAL_REMINDER_AFTER = env.int("REPORT_APPROVAL_REMINDER_AFTER", defau
 CELERY_BEAT_SCHEDULE["daily-report-reminders"] = {
     "task": "indicators.tasks.send_report_reminders",
     "schedule": crontab(hour=7, minute=0),
+}
+# Overdue follow-up actions (a management response's, a committee meeting's): one reminder per
+# action and due date.
+CELERY_BEAT_SCHEDULE["daily-knowledge-action-reminders"] = {
+    "task": "knowledge.tasks.send_overdue_action_reminders",
+    "schedule": crontab(hour=7, minute=10),
+}
+CELERY_BEAT_SCHEDULE["daily-meeting-action-reminders"] = {
+    "task": "governance.tasks.send_overdue_action_reminders",
+    "schedule": crontab(hour=7, minute=20),
 }
 
 # The public survey page: at most this many responses per hour from one address on an open

@@ -23,6 +23,16 @@ from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from budgets.models import BudgetCategory, BudgetLine, BudgetRevision, Expenditure
+from governance.models import (
+    Agreement,
+    Committee,
+    Decision,
+    Meeting,
+    MeetingAction,
+    Risk,
+    RiskReview,
+    Tool,
+)
 from indicators import services as report_services
 from indicators.models import (
     Baseline,
@@ -33,6 +43,15 @@ from indicators.models import (
     Target,
 )
 from indicators.selectors.reports import activities_in_scope, indicators_in_scope
+from knowledge import services as knowledge_services
+from knowledge.models import (
+    Evaluation,
+    Lesson,
+    ManagementResponse,
+    Recommendation,
+    ResponseAction,
+    Theme,
+)
 from monitoring.models import (
     Activity,
     Agency,
@@ -92,6 +111,11 @@ REVISION = "MXREVISIONqz75"  # a proposed budget revision's reason
 TEXT_ANSWER = "MXTEXTANSWERqz76"  # a respondent's free-text answer (may name people)
 SEALED = "MXSEALEDqz77"  # anything of the other programme
 RETURNED = "MXRETURNEDqz78"  # why the approved report was once returned
+# Issue 9: a record not marked shareable with donors (an evaluation, recommendation, response,
+# action, lesson, risk, committee, meeting, agreement or tool) and an internal note (an
+# action's progress note, a risk review's note): the programme's people read them, donors never.
+UNSHARED = "MXUNSHAREDqz79"
+NOTE = "MXNOTEqz80"
 # Figures: the draft's, the submitted report's, and the one the approved report was first
 # submitted with (returned, then corrected); plain (audit trail, API) and grouped (pages).
 DRAFT_FIGURES = ("7654321", "7,654,321")
@@ -102,6 +126,8 @@ ILO_PEOPLE = frozenset({C_OWN, C_CITY, A_OWN})
 CIUDADES = frozenset({C_OWN, C_AGENCY, C_CITY, A_OWN, A_OTHER, RCO, DONOR, ADMIN})
 # Who may follow an agency's report before approval: its people, the RCO, the admins.
 WORKFLOW = ILO_PEOPLE | {RCO, ADMIN, SUPER}
+# Who reads what is not shared with donors: everybody in Ciudades but the donor.
+NOT_DONORS = (CIUDADES - {DONOR}) | {SUPER}
 MARKERS: dict[str, frozenset[str]] = {
     DRAFT: ILO_PEOPLE | {SUPER},
     **dict.fromkeys(DRAFT_FIGURES, ILO_PEOPLE | {SUPER}),
@@ -114,13 +140,14 @@ MARKERS: dict[str, frozenset[str]] = {
     REVISION: ILO_PEOPLE | {RCO, ADMIN, SUPER},
     TEXT_ANSWER: frozenset({RCO, ADMIN, SUPER}),
     SEALED: frozenset({OTHER, SUPER}),
+    UNSHARED: NOT_DONORS,
+    NOTE: NOT_DONORS,
 }
 
-# One deliberate exception, checked nowhere else: in the admin site a programme's admin sees
-# all the programme's records whatever their state (reports and values there are read-only;
-# deleting an activity lists the deliverables it would take along, drafts' included). The
-# admin site never shows them anything of another programme.
-ADMIN_READS = frozenset(MARKERS) - {SEALED}
+# The admin site follows the same markers: a programme's admin sees every report's status
+# there, but a draft's (or returned report's) narrative, figures, evidence and deliverable
+# titles, and draft expenditures, stay the agency's (DESIGN §3.3: "Drafts are visible to their
+# own agency only"), as everywhere else.
 
 PDF = b"%PDF-1.4\n% evidence\n"
 
@@ -163,6 +190,8 @@ def build_world() -> World:
     world = World(users=users)
     sealed = _sealed_programme(world)
     _ciudades_objects(world, ciudades)
+    _knowledge(world, ciudades, sealed)
+    _governance(world, ciudades, sealed)
     _families(world, ciudades, sealed)
     return world
 
@@ -491,6 +520,277 @@ def _ciudades_admin_records(ciudades: Programme, kit: SurveyKit, indicator: Indi
     IndicatorFeed.objects.create(indicator=indicator, question=kit.questions["sat"])
 
 
+# ---- issue 9: evaluations and lessons -------------------------------------------------------
+#
+# Ciudades: a shareable evaluation whose recommendations are shared (1, addressed to ILO,
+# accepted, with an ILO action and an IOM action named to coord.ilo.cdmx), not shared (2,
+# addressed to IOM, accepted, with an ILO action), not answered yet (3) and rejected (4); an
+# evaluation not shared with donors (its recommendation 1 is shareable, the evaluation is
+# not); a lesson shared and one not. Every action carries an internal progress note. SEALED:
+# an evaluation with a recommendation, its response and an action, and a lesson.
+
+
+def _evaluation(programme: Programme, code: str, title: str, shareable: bool) -> Evaluation:
+    return Evaluation.objects.create(
+        programme=programme, code=code, timing="final", nature="independent",
+        title_es=f"{title} evaluación", title_en=f"{title} evaluation", shareable=shareable,
+    )  # fmt: skip
+
+
+def _recommendation(
+    evaluation: Evaluation, number: int, text: str, shareable: bool, addressees: list[Agency]
+) -> Recommendation:
+    recommendation = Recommendation.objects.create(
+        evaluation=evaluation, number=number, text_es=f"{text} recomendación",
+        text_en=f"{text} recommendation", priority="high", shareable=shareable,
+    )  # fmt: skip
+    recommendation.addressee_agencies.set(addressees)
+    return recommendation
+
+
+def _response_action(
+    response: ManagementResponse,
+    agency: Agency,
+    text: str,
+    actor: User,
+    owner: User | None = None,
+    note: str = NOTE,
+) -> ResponseAction:
+    """An action of a management response, made through the service, with an internal
+    progress note (SEALED's carries its own marker)."""
+    action = knowledge_services.action_add(
+        response=response, description_es=f"{text} acción", description_en=f"{text} action",
+        owner_agency=agency, owner=owner, due_on=_today() + dt.timedelta(days=90), actor=actor,
+    )  # fmt: skip
+    action.progress_note = f"{note} progress note"
+    action.save(update_fields=["progress_note"])
+    return action
+
+
+def _lesson(programme: Programme, code: str, text: str, shareable: bool) -> Lesson:
+    return Lesson.objects.create(
+        programme=programme, kind="lesson", code=code, title_es=f"{text} lección",
+        title_en=f"{text} lesson", description_es=f"{text} descripción",
+        description_en=f"{text} description", shareable=shareable,
+    )  # fmt: skip
+
+
+def _knowledge(world: World, ciudades: Programme, sealed: Programme) -> None:
+    ilo, iom = Agency.objects.get(code="ILO"), Agency.objects.get(code="IOM")
+    rco = world.user(RCO)
+
+    def respond(recommendation, decision: str, comment: str, actor: User = rco):
+        return knowledge_services.response_save(
+            recommendation=recommendation, decision=decision, comment_es=f"{comment} c",
+            comment_en=f"{comment} comment", actor=actor,
+        )  # fmt: skip
+
+    shared = _evaluation(ciudades, "MX-EV", "matrix", shareable=True)
+    recommendations = {
+        "shared": _recommendation(shared, 1, "shared", True, [ilo]),
+        "unshared": _recommendation(shared, 2, UNSHARED, False, [iom]),
+        "unanswered": _recommendation(shared, 3, "unanswered", True, [ilo]),
+        "rejected": _recommendation(shared, 4, "rejected", True, [ilo]),
+    }
+    unshared = _evaluation(ciudades, "MX-EV-INT", UNSHARED, shareable=False)
+    recommendations["in_unshared"] = _recommendation(unshared, 1, UNSHARED, True, [ilo])
+    accepted = respond(recommendations["shared"], "accepted", "accepted")
+    respond(recommendations["rejected"], "rejected", "rejected")
+    private = respond(recommendations["unshared"], "accepted", UNSHARED)
+    actions = {
+        "ilo": _response_action(accepted, ilo, "ilo", rco),
+        "iom": _response_action(accepted, iom, "iom", rco, owner=world.user(C_CITY)),
+        "unshared": _response_action(private, ilo, UNSHARED, rco),
+    }
+    lessons = {
+        "shared": _lesson(ciudades, "MX-LL1", "shared", shareable=True),
+        "unshared": _lesson(ciudades, "MX-LL2", UNSHARED, shareable=False),
+    }
+    Theme.objects.get_or_create(
+        code="MX-THEME", defaults={"name_es": "Tema", "name_en": "Theme"}
+    )  # the admin's reference pages need one
+    s, other = world.objects["sealed"], world.user(OTHER)
+    s_evaluation = _evaluation(sealed, "SEAL-EV", SEALED, shareable=True)
+    s_recommendation = _recommendation(s_evaluation, 1, SEALED, True, [s["agency"]])
+    s_response = respond(s_recommendation, "accepted", SEALED, actor=other)
+    s.update(
+        evaluation=s_evaluation, recommendation=s_recommendation,
+        response_action=_response_action(s_response, s["agency"], SEALED, other, note=SEALED),
+        lesson=_lesson(sealed, "SEAL-LL", SEALED, shareable=True),
+    )  # fmt: skip
+    world.objects.update(
+        evaluations={"shared": shared, "unshared": unshared}, recommendations=recommendations,
+        response_actions=actions, lessons=lessons,
+    )  # fmt: skip
+
+
+def _knowledge_families(world: World, c: dict[str, str], x: dict[str, str]) -> dict[str, Any]:
+    o, s = world.objects, world.objects["sealed"]
+
+    def rec(code: dict[str, str], recommendation) -> dict[str, Any]:
+        evaluation = recommendation.evaluation.code
+        return {**code, "evaluation": evaluation, "number": recommendation.number}
+
+    sealed_code = s["evaluation"].code
+    return {
+        "evaluation": {
+            **{k: {**c, "evaluation": e.code} for k, e in o["evaluations"].items()},
+            "xprog": {**c, "evaluation": sealed_code},
+            "other": {**x, "evaluation": sealed_code},
+        },
+        "recommendation": {
+            **{k: rec(c, r) for k, r in o["recommendations"].items()},
+            "xprog": rec(c, s["recommendation"]),
+            "other": rec(x, s["recommendation"]),
+        },
+        "response_action": {
+            **{k: {**c, "action_id": a.pk} for k, a in o["response_actions"].items()},
+            "xprog": {**c, "action_id": s["response_action"].pk},
+            "other": {**x, "action_id": s["response_action"].pk},
+        },
+        "lesson": {
+            **{k: {**c, "lesson": lesson.code} for k, lesson in o["lessons"].items()},
+            "xprog": {**c, "lesson": s["lesson"].code},
+            "other": {**x, "lesson": s["lesson"].code},
+        },
+    }
+
+
+# ---- issue 9: risks, committees, agreements and tools ----------------------------------------
+#
+# Ciudades: a shareable committee with a shareable meeting (a decision; an ILO action, and an
+# IOM action named to coord.ilo.cdmx, both overdue so that the overview lists them) and a
+# meeting not shared (an ILO action), and a committee not shared with a meeting that is (a
+# donor reads neither); a shareable risk owned by ILO whose review has an internal note, and
+# a risk of the whole programme not shared (its code is the marker: the heat map shows codes);
+# an agreement with ILO shared and one with IOM not; a tool of ILO shared and one of IOM not.
+# Every action has an internal progress note. SEALED: one of each.
+
+
+def _meeting(committee: Committee, summary: str, shareable: bool) -> Meeting:
+    return Meeting.objects.create(
+        committee=committee, held_on=_today() - dt.timedelta(days=120),
+        summary_es=f"{summary} resumen", summary_en=f"{summary} summary", shareable=shareable,
+    )  # fmt: skip
+
+
+def _meeting_action(
+    meeting: Meeting,
+    agency: Agency,
+    text: str,
+    owner: User | None = None,
+    note: str = NOTE,
+) -> MeetingAction:
+    """An overdue action of a meeting with an internal progress note (SEALED's carries its
+    own marker)."""
+    return MeetingAction.objects.create(
+        meeting=meeting, description_es=f"{text} acción", description_en=f"{text} action",
+        owner_agency=agency, owner=owner, due_on=_today() - dt.timedelta(days=30),
+        progress_note=f"{note} progress note",
+    )  # fmt: skip
+
+
+def _governance_records(
+    programme: Programme, code: str, text: str, agency: Agency, shareable: bool
+) -> dict[str, Any]:
+    """A committee, a risk owned by ``agency``, an agreement it is party to and a tool of it,
+    each titled ``text``."""
+    committee = Committee.objects.create(
+        programme=programme, code=f"{code}-C", kind="binational", scope="binational",
+        name_es=f"{text} comité", name_en=f"{text} committee", shareable=shareable,
+    )  # fmt: skip
+    agreement = Agreement.objects.create(
+        programme=programme, code=f"{code}-A", title_es=f"{text} convenio",
+        title_en=f"{text} agreement", status="signed", shareable=shareable,
+    )  # fmt: skip
+    agreement.agencies.set([agency])
+    tool = Tool.objects.create(
+        programme=programme, code=f"{code}-T", title_es=f"{text} manual",
+        title_en=f"{text} manual", kind="manual", agency=agency, shareable=shareable,
+    )  # fmt: skip
+    return {"committee": committee, "agreement": agreement, "tool": tool}
+
+
+def _risk(
+    programme: Programme, code: str, text: str, agency: Agency | None, shareable: bool
+) -> Risk:
+    return Risk.objects.create(
+        programme=programme, code=code, title_es=f"{text} riesgo", title_en=f"{text} risk",
+        category="political", likelihood=3, impact=4, owner_agency=agency,
+        review_on=_today() + dt.timedelta(days=30), shareable=shareable,
+    )  # fmt: skip
+
+
+def _review(risk: Risk, actor: User, note: str) -> RiskReview:
+    return RiskReview.objects.create(
+        risk=risk, reviewed_on=_today() - dt.timedelta(days=10), reviewed_by=actor,
+        likelihood=3, impact=4, status="open", note=f"{note} review note",
+    )  # fmt: skip
+
+
+def _governance(world: World, ciudades: Programme, sealed: Programme) -> None:
+    ilo, iom = Agency.objects.get(code="ILO"), Agency.objects.get(code="IOM")
+    shared = _governance_records(ciudades, "MX-G1", "shared", ilo, shareable=True)
+    unshared = _governance_records(ciudades, "MX-G2", UNSHARED, iom, shareable=False)
+    meetings = {
+        "shared": _meeting(shared["committee"], "shared", shareable=True),
+        "unshared": _meeting(shared["committee"], UNSHARED, shareable=False),
+        "in_unshared": _meeting(unshared["committee"], UNSHARED, shareable=True),
+    }
+    Decision.objects.create(meeting=meetings["shared"], text_es="decisión", text_en="decision")
+    actions = {
+        "ilo": _meeting_action(meetings["shared"], ilo, "ilo"),
+        "iom": _meeting_action(meetings["shared"], iom, "iom", owner=world.user(C_CITY)),
+        "unshared": _meeting_action(meetings["unshared"], ilo, UNSHARED),
+    }
+    risks = {
+        "shared": _risk(ciudades, "MX-R1", "shared", ilo, shareable=True),
+        "unshared": _risk(ciudades, UNSHARED, UNSHARED, None, shareable=False),
+    }
+    _review(risks["shared"], world.user(A_OWN), NOTE)
+    s, other = world.objects["sealed"], world.user(OTHER)
+    s_records = _governance_records(sealed, "SEAL-G", SEALED, s["agency"], shareable=True)
+    s_meeting = _meeting(s_records["committee"], SEALED, shareable=True)
+    s_risk = _risk(sealed, "SEAL-R", SEALED, s["agency"], shareable=True)
+    _review(s_risk, other, SEALED)
+    s.update(
+        **s_records, meeting=s_meeting, risk=s_risk,
+        meeting_action=_meeting_action(s_meeting, s["agency"], SEALED, note=SEALED),
+    )  # fmt: skip
+    world.objects.update(
+        governance={"shared": shared, "unshared": unshared}, meetings=meetings,
+        meeting_actions=actions, risks=risks,
+    )  # fmt: skip
+
+
+def _governance_families(world: World, c: dict[str, str], x: dict[str, str]) -> dict[str, Any]:
+    o, s = world.objects, world.objects["sealed"]
+    families: dict[str, Any] = {}
+    for family, key in (("committee", "committee_code"), ("agreement", "agreement_code"),
+                        ("tool", "tool_code")):  # fmt: skip
+        families[family] = {
+            **{k: {**c, key: records[family].code} for k, records in o["governance"].items()},
+            "xprog": {**c, key: s[family].code},
+            "other": {**x, key: s[family].code},
+        }
+    families["risk"] = {
+        **{k: {**c, "risk_code": risk.code} for k, risk in o["risks"].items()},
+        "xprog": {**c, "risk_code": s["risk"].code},
+        "other": {**x, "risk_code": s["risk"].code},
+    }
+    families["meeting"] = {
+        **{k: {**c, "meeting_id": m.pk} for k, m in o["meetings"].items()},
+        "xprog": {**c, "meeting_id": s["meeting"].pk},
+        "other": {**x, "meeting_id": s["meeting"].pk},
+    }
+    families["meeting_action"] = {
+        **{k: {**c, "action_id": a.pk} for k, a in o["meeting_actions"].items()},
+        "xprog": {**c, "action_id": s["meeting_action"].pk},
+        "other": {**x, "action_id": s["meeting_action"].pk},
+    }
+    return families
+
+
 # ---- the URL arguments of each family, by variant -------------------------------------------
 
 
@@ -627,6 +927,8 @@ def _families(world: World, ciudades: Programme, sealed: Programme) -> None:
         "new_other": {"~": {"programme": "SEALED", "period": "S-Q2", "agency": "SEALAG",
                             "city": "SEAL-C"}},
     }  # fmt: skip
+    world.kwargs.update(_knowledge_families(world, c, x))
+    world.kwargs.update(_governance_families(world, c, x))
     world.kwargs["admin"] = _admin_objects(world, ciudades, sealed)
     world.kwargs.update(_operations(world, ciudades, sealed))
 
@@ -636,9 +938,10 @@ def _operations(world: World, ciudades: Programme, sealed: Programme) -> dict[st
     a failed export job of each programme."""
     from monitoring.models import FailedTask
 
-    def task(name: str) -> int:
+    def task(name: str, programme: Programme | None = None) -> int:
+        args = [programme.pk] if programme else []
         return FailedTask.objects.create(
-            task_name=name, args=[], exception="boom", failed_at=_now()
+            task_name=name, args=args, exception="boom", failed_at=_now(), programme=programme
         ).pk
 
     def failed_job(programme: Programme, user: User) -> int:
@@ -651,6 +954,8 @@ def _operations(world: World, ciudades: Programme, sealed: Programme) -> dict[st
         "task": {
             "retryable": {"task_id": task("indicators.tasks.sweep_pending")},
             "superusers_only": {"task_id": task("indicators.tasks.recompute_all")},
+            "C": {"task_id": task("budgets.tasks.recompute_budget", ciudades)},
+            "O": {"task_id": task("budgets.tasks.recompute_budget", sealed)},
         },
         "failed_job": {
             "C": {"job_id": failed_job(ciudades, world.user(C_OWN))},
@@ -847,6 +1152,40 @@ def own_xprog_other(family: str, own: Any, other: Any) -> tuple[str, Allowed]:
     return (family, {"own": own, "xprog": NOBODY, "other": other})
 
 
+# Issue 9: who runs the whole programme (answers an evaluation's recommendations with the
+# approvers of the agencies addressed, changes every action, risk, agreement and tool).
+RESPONDERS = frozenset({RCO, ADMIN, SUPER})
+
+
+def ours_and_sealed(family: str, **allowed: frozenset[str]) -> tuple[str, Allowed]:
+    """Issue 9's records: the Ciudades variants named, SEALED's guessed through Ciudades'
+    address (nobody) and SEALED's own (its people: its admin, who coordinates there too)."""
+    return (family, {**allowed, "xprog": NOBODY, "other": IN_SEALED})
+
+
+def action_changers(family: str) -> tuple[str, Allowed]:
+    """Who changes an action: the ILO's (its coordinators in any city and its approver); the
+    IOM's, whose named owner is coord.ilo.cdmx; the ILO's on a record not shared with donors.
+    And the RCO and the admins."""
+    return ours_and_sealed(
+        family,
+        ilo=ILO_PEOPLE | RESPONDERS,
+        iom=frozenset({C_AGENCY, A_OTHER, C_CITY}) | RESPONDERS,
+        unshared=ILO_PEOPLE | RESPONDERS,
+    )
+
+
+# A record of ILO's (shared) and one of IOM's (not shared): who changes each.
+AGENCY_CHANGERS = (ILO_PEOPLE | RESPONDERS, frozenset({C_AGENCY, A_OTHER}) | RESPONDERS)
+
+
+def shared_or_not(
+    family: str, shared: frozenset[str] = IN_CIUDADES, unshared: frozenset[str] = NOT_DONORS
+) -> tuple[str, Allowed]:
+    """A record shared with donors and one that is not (by default: who reads them)."""
+    return ours_and_sealed(family, shared=shared, unshared=unshared)
+
+
 VERSION = {"version": 1}
 
 POLICY: dict[str, Rule] = {
@@ -1025,6 +1364,85 @@ POLICY: dict[str, Rule] = {
     "exports:job": page(GET=own_xprog_other("job", {C_OWN, ADMIN, SUPER}, IN_SEALED)),
     "exports:job_status": page(GET=own_xprog_other("job", {C_OWN, ADMIN, SUPER}, IN_SEALED)),
     "exports:job_download": page(GET=own_xprog_other("job", {C_OWN, ADMIN, SUPER}, IN_SEALED)),
+    # ---- evaluations and lessons (issue 9) ---------------------------------------------------
+    # Members read; a donor reads what is marked shareable (an evaluation's page only when the
+    # evaluation is, a recommendation's only when it and its evaluation are) and never the
+    # actions' progress notes (the UNSHARED and NOTE markers). The response: the RCO, the
+    # admins and the approvers of an agency the recommendation is addressed to. Actions: added
+    # by those and the addressed agencies' coordinators once there is a response that is not a
+    # rejection; changed by their agency's coordinators (any city) and approver, the person
+    # named as owner, the RCO and the admins.
+    "knowledge:evaluations": page(GET=programme()),
+    "knowledge:evaluation": page(GET=shared_or_not("evaluation")),
+    "knowledge:recommendation": page(
+        GET=ours_and_sealed(
+            "recommendation",
+            shared=IN_CIUDADES,
+            unshared=NOT_DONORS,
+            in_unshared=NOT_DONORS,
+            rejected=IN_CIUDADES,
+        ),
+    ),
+    "knowledge:respond": page(
+        POST=ours_and_sealed(
+            "recommendation",
+            shared=RESPONDERS | {A_OWN},
+            unshared=RESPONDERS | {A_OTHER},
+            unanswered=RESPONDERS | {A_OWN},
+        ),
+    ),
+    "knowledge:action_add": page(
+        POST=ours_and_sealed(
+            "recommendation",
+            shared=ILO_PEOPLE | RESPONDERS,
+            unshared=RESPONDERS | {C_AGENCY, A_OTHER},
+            unanswered=NOBODY,
+            rejected=NOBODY,
+        ),
+    ),
+    "knowledge:action_status": page(POST=action_changers("response_action")),
+    "knowledge:action_edit": page(
+        GET=action_changers("response_action"), POST=action_changers("response_action")
+    ),
+    "knowledge:tracking": page(GET=programme()),
+    "knowledge:lessons": page(GET=programme()),
+    "knowledge:lesson": page(GET=shared_or_not("lesson")),
+    # ---- risks, committees, agreements and tools (issue 9) -----------------------------------
+    # Members read; a donor reads what is marked shareable (a meeting only when its committee
+    # is too), never review or progress notes. Meetings, their decisions and actions are
+    # recorded by the agencies' people, the RCO and the admins; a risk, an action, an agreement
+    # or a tool is changed by its agency's people (a risk of the whole programme by the RCO
+    # and the admins only), an action also by the person named as its owner.
+    "governance:committees": page(GET=programme()),
+    "governance:committee": page(GET=shared_or_not("committee")),
+    "governance:meeting_add": page(
+        GET=shared_or_not("committee", shared=NOT_DONORS),
+        POST=shared_or_not("committee", shared=NOT_DONORS),
+    ),
+    "governance:meeting": page(
+        GET=ours_and_sealed(
+            "meeting", shared=IN_CIUDADES, unshared=NOT_DONORS, in_unshared=NOT_DONORS
+        )
+    ),
+    "governance:decision_add": page(POST=shared_or_not("meeting", shared=NOT_DONORS)),
+    "governance:action_add": page(POST=shared_or_not("meeting", shared=NOT_DONORS)),
+    "governance:action_update": page(POST=action_changers("meeting_action")),
+    "governance:risks": page(GET=programme()),
+    "governance:heatmap": page(GET=programme()),
+    "governance:risk_add": page(GET=programme(c=NOT_DONORS), POST=programme(c=NOT_DONORS)),
+    "governance:risk": page(GET=shared_or_not("risk")),
+    "governance:risk_edit": page(
+        GET=shared_or_not("risk", shared=ILO_PEOPLE | RESPONDERS, unshared=RESPONDERS),
+        POST=shared_or_not("risk", shared=ILO_PEOPLE | RESPONDERS, unshared=RESPONDERS),
+    ),
+    "governance:risk_review": page(
+        POST=shared_or_not("risk", shared=ILO_PEOPLE | RESPONDERS, unshared=RESPONDERS)
+    ),
+    "governance:follow_up": page(GET=programme()),
+    "governance:agreement": page(GET=shared_or_not("agreement")),
+    "governance:agreement_status": page(POST=shared_or_not("agreement", *AGENCY_CHANGERS)),
+    "governance:tool": page(GET=shared_or_not("tool")),
+    "governance:tool_adoption": page(POST=shared_or_not("tool", *AGENCY_CHANGERS)),
     # ---- the API ------------------------------------------------------------------------------
     # The schema and its documentation are public: they describe the API, not its data.
     "api:schema": _rule(api=True, login=False, GET=("none", {"-": ALL}), same_for_all=True),
@@ -1074,11 +1492,20 @@ POLICY: dict[str, Rule] = {
     "api:surveys": api(GET=("query", {"all": SIGNED_IN})),
     "api:survey-results": api(GET=("api_survey", {"C": IN_CIUDADES, "O": IN_SEALED})),
     # ---- operations (/ops/): programme admins and superusers ----------------------------
-    # The failed tasks concern the whole site; a programme admin requeues only their own
-    # programmes' export jobs; a full recompute is for superusers.
+    # A programme admin sends again only the failed tasks that worked for their programmes
+    # and requeues only their programmes' export jobs; the whole site's tasks (a sweep, a
+    # full recompute) are for superusers.
     "ops:jobs": page(GET=("none", {"-": STAFF})),
     "ops:retry_task": page(
-        POST=("task", {"retryable": STAFF, "superusers_only": {SUPER}}),
+        POST=(
+            "task",
+            {
+                "retryable": {SUPER},
+                "superusers_only": {SUPER},
+                "C": {ADMIN, SUPER},
+                "O": IN_SEALED,
+            },
+        ),
     ),
     "ops:retry_export": page(POST=("failed_job", {"C": {ADMIN, SUPER}, "O": IN_SEALED})),
     "ops:recompute_pending": page(POST=("none", {"-": STAFF})),
@@ -1130,8 +1557,16 @@ ADMIN_KINDS = {
          "indicators.target", "indicators.indicatorsupersession", "budgets.budgetline",
          "budgets.budgetrevision", "budgets.expenditure", "budgets.transfer",
          "budgets.nocostextension", "budgets.statedtotal", "surveys.survey", "surveys.question",
-         "surveys.response", "surveys.aggregateresult", "surveys.indicatorfeed"],
+         "surveys.response", "surveys.aggregateresult", "surveys.indicatorfeed",
+         "knowledge.evaluation", "knowledge.recommendation", "knowledge.lesson",
+         "governance.risk", "governance.committee", "governance.meeting",
+         "governance.meetingaction", "governance.agreement", "governance.tool"],
         "scoped",
+    ),
+    "knowledge.theme": "reference",
+    **dict.fromkeys(
+        ["knowledge.managementresponse", "knowledge.responseaction", "governance.riskreview"],
+        "read_only",
     ),
 }  # fmt: skip
 ADMIN_SITE = {

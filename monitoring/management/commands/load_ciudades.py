@@ -6,6 +6,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import translation
 
 from indicators.engine import refresh_indicators
+from governance.loading import load_ciudades_governance
+from knowledge.loading import load_ciudades_knowledge
 from monitoring.demo import DEMO_PASSWORD, ensure_demo_accounts, reopen_last_quarter
 from monitoring.loading import LoadError, ProgrammeLoader
 
@@ -37,6 +39,16 @@ class Command(BaseCommand):
             raise CommandError(f"Nothing was loaded. {error}") from error
         self.stdout.write(f"Programme {loader.programme.code}: {loader.programme.short_name_en}")
         self.stdout.write(stats.summary())
+        try:
+            knowledge = load_ciudades_knowledge(loader.programme)
+        except LoadError as error:
+            raise CommandError(f"The evaluation and lessons were not loaded. {error}") from error
+        self.stdout.write("Evaluation and lessons:\n" + knowledge.summary())
+        try:
+            governance = load_ciudades_governance(loader.programme)
+        except LoadError as error:
+            raise CommandError(f"The risks and governance were not loaded. {error}") from error
+        self.stdout.write("Risks and governance:\n" + governance.summary())
         indicator_ids = list(loader.programme.indicators.values_list("pk", flat=True))
         result = refresh_indicators(indicator_ids)
         self.stdout.write(f"Rollups: {result.rows} rows for {result.indicators} indicators.")

@@ -1,0 +1,1 @@
+"""The risk register, governance and follow-up pages (see ``governance.urls``)."""
