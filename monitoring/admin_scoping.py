@@ -122,7 +122,7 @@ class ProgrammeScopedAdmin(admin.ModelAdmin):
         """The outcomes, outputs, indicators… offered are those of the admin's programmes."""
         field = super().formfield_for_manytomany(db_field, request, **kwargs)
         if field is not None and getattr(field, "queryset", None) is not None:
-            field.queryset = limit_to_programmes(field.queryset, request.user)
+            field.queryset = limit_to_programmes(field.queryset, request.user)  # type: ignore[arg-type]
         return field
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:

@@ -5,8 +5,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import translation
 
-from indicators.engine import refresh_indicators
 from governance.loading import load_ciudades_governance
+from indicators.engine import refresh_indicators
 from knowledge.loading import load_ciudades_knowledge
 from monitoring.demo import DEMO_PASSWORD, ensure_demo_accounts, reopen_last_quarter
 from monitoring.loading import LoadError, ProgrammeLoader
