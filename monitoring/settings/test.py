@@ -17,8 +17,13 @@ LOGGING = {"version": 1, "disable_existing_loggers": False}
 CELERY_TASK_ALWAYS_EAGER = True
 
 # A file, not memory, so a worker process started by a test can open the test database.
+# ``./dev test`` runs two shards at once (TEST_SHARD): each has a test database of its own.
+_shard = env.str("TEST_SHARD", default="")  # noqa: F405
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
-    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / ".test-db.sqlite3")}  # noqa: F405
+    _name = f".test-db-{_shard}.sqlite3" if _shard else ".test-db.sqlite3"
+    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / _name)}  # noqa: F405
+elif _shard:
+    DATABASES["default"]["TEST"] = {"NAME": f"test_{DATABASES['default']['NAME']}_{_shard}"}  # noqa: F405
 
 # A cache key prefix of its own per test run: with REDIS_URL the cache is the machine's Redis,
 # shared with other runs, and counts kept there (rate limits) must not leak between runs.
